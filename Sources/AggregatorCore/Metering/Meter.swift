@@ -1,0 +1,55 @@
+import AggregatorWire
+import Foundation
+
+/// Turns one finished (or cut-short) generation into its job and usage rows, priced from a snapshot of the
+/// price table.
+public struct Meter: Sendable {
+    public var storePrompts: Bool
+
+    public init(storePrompts: Bool) { self.storePrompts = storePrompts }
+
+    public struct Outcome: Sendable {
+        public var tenantID: UUID
+        public var provider: String
+        public var model: String
+        public var input: String
+        public var output: String?
+        public var error: String?
+        public var usage: Usage?
+        public var startedAt: Date
+        public var finishedAt: Date
+
+        public init(
+            tenantID: UUID, provider: String, model: String, input: String, output: String?, error: String?, usage: Usage?,
+            startedAt: Date, finishedAt: Date
+        ) {
+            self.tenantID = tenantID
+            self.provider = provider
+            self.model = model
+            self.input = input
+            self.output = output
+            self.error = error
+            self.usage = usage
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+    }
+
+    public func generation(_ outcome: Outcome, prices: PriceTable, jobID: UUID = UUID()) -> Generation {
+        let tokensIn = outcome.usage?.promptTokens ?? 0
+        let tokensOut = outcome.usage?.completionTokens ?? 0
+        let priced = prices.cost(provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut)
+        let job = Job(
+            id: jobID, tenantID: outcome.tenantID, type: .text, status: outcome.error == nil ? .completed : .failed,
+            input: storePrompts ? outcome.input : "[redacted]",
+            result: outcome.output.map { storePrompts ? $0 : "[redacted]" }, error: outcome.error,
+            provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut, cost: priced.cost,
+            createdAt: outcome.startedAt, updatedAt: outcome.finishedAt, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt)
+        let usage = outcome.usage.map { _ in
+            UsageRecord(
+                tenantID: outcome.tenantID, jobID: jobID, provider: outcome.provider, model: outcome.model, tokensIn: tokensIn,
+                tokensOut: tokensOut, cost: priced.cost, unpriced: priced.unpriced, createdAt: outcome.finishedAt)
+        }
+        return Generation(job: job, usage: usage)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Takes finished generations off the response path and writes them to the store in batches.
+///
+/// `record` never waits on the database. `run` flushes every `interval`; on failure the rows stay buffered
+/// and are retried with backoff; when `run` is cancelled (graceful shutdown) it writes everything pending
+/// before returning. The store skips job ids it already has, so a retried batch lands exactly once.
+public final class UsageRecorder: Sendable {
+    private struct State {
+        var pending: [Generation] = []
+        var storeHealthy = true
+        var listeners: [@Sendable ([Generation]) -> Void] = []
+    }
+
+    private let store: any Store
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// Readiness turns false when this many rows wait (rows are still accepted, never dropped).
+    public let capacity: Int
+    public let interval: Duration
+    public let batchSize: Int
+
+    public init(store: any Store, capacity: Int = 50_000, interval: Duration = .milliseconds(100), batchSize: Int = 500, logger: Logger) {
+        self.store = store
+        self.capacity = capacity
+        self.interval = interval
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// Queues a generation; returns at once.
+    public func record(_ generation: Generation) {
+        state.withLock { $0.pending.append(generation) }
+    }
+
+    /// Called with each batch after it was stored (the event bus hangs here).
+    public func onRecorded(_ listener: @escaping @Sendable ([Generation]) -> Void) {
+        state.withLock { $0.listeners.append(listener) }
+    }
+
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
+    public var isFull: Bool { pendingCount >= capacity }
+    public var isStoreHealthy: Bool { state.withLock { $0.storeHealthy } }
+
+    /// Writes everything pending now. Throws when the store fails (rows stay queued).
+    public func flush() async throws {
+        while true {
+            let batch: [Generation] = state.withLock { s in
+                let n = min(batchSize, s.pending.count)
+                return Array(s.pending.prefix(n))
+            }
+            if batch.isEmpty { return }
+            do {
+                try await store.record(batch)
+            } catch {
+                state.withLock { $0.storeHealthy = false }
+                throw error
+            }
+            let listeners = state.withLock { s in
+                s.pending.removeFirst(batch.count)
+                s.storeHealthy = true
+                return s.listeners
+            }
+            for listener in listeners { listener(batch) }
+        }
+    }
+
+    /// The writer loop. Ends when cancelled, after a last flush (retried a few times if the store is down).
+    public func run() async {
+        var backoff = interval
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: backoff)
+            } catch {
+                break
+            }
+            do {
+                try await flush()
+                backoff = interval
+            } catch {
+                backoff = min(backoff * 2, .seconds(5))
+                logger.warning(
+                    "usage write failed; will retry", metadata: ["pending": "\(pendingCount)", "retry_in": "\(backoff)"])
+            }
+        }
+        for attempt in 1...5 {
+            do {
+                try await flush()
+                return
+            } catch {
+                logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "pending": "\(pendingCount)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Persistent state of the gateway. One implementation per run mode (SQLite embedded, PostgreSQL scaled);
+/// both pass the same contract tests.
+public protocol Store: Sendable {
+    /// Applies pending migrations; returns how many were applied.
+    @discardableResult
+    func migrate() async throws -> Int
+    /// Cheap round trip, for readiness.
+    func ping() async throws
+
+    // Tenants
+    func createTenant(name: String, keyHash: String, keyPrefix: String) async throws -> Tenant
+    func tenant(id: UUID) async throws -> Tenant?
+    func tenant(keyHash: String) async throws -> TenantRecord?
+    func tenants() async throws -> [Tenant]
+    /// Every tenant (with its key hash) updated at or after `since`, for the in-memory key cache.
+    func tenantRecords(updatedSince since: Date) async throws -> [TenantRecord]
+    func setTenantActive(id: UUID, active: Bool) async throws -> Tenant?
+    func rotateTenantKey(id: UUID, keyHash: String, keyPrefix: String) async throws -> Tenant?
+
+    // Prices
+    func prices() async throws -> [ModelPrice]
+    func upsertPrice(_ price: ModelPrice) async throws -> ModelPrice
+    func deletePrice(provider: String, model: String) async throws -> Bool
+
+    // Routes
+    func routes() async throws -> [ModelRoute]
+    func setRoute(_ route: ModelRoute) async throws -> ModelRoute
+    func deleteRoute(alias: String) async throws -> Bool
+
+    // Metering
+    /// Writes job and usage rows of finished generations in one transaction. A generation whose job id is
+    /// already stored is skipped, so a retried batch is written exactly once.
+    func record(_ generations: [Generation]) async throws
+    func job(id: UUID) async throws -> Job?
+    func usageRecords(tenantID: UUID?, limit: Int) async throws -> [UsageRecord]
+
+    func close() async throws
+}

@@ -1,0 +1,36 @@
+import Crypto
+
+/// Tenant API keys: `sk-agg-` + 40 random base62 characters, stored only as a SHA-256 hash and a display prefix.
+public enum APIKey {
+    public static let scheme = "sk-agg-"
+    static let randomLength = 40
+    static let prefixLength = scheme.count + 6
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+    /// A new key from the system's secure generator.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var key = scheme
+        for _ in 0..<randomLength {
+            key.append(alphabet[Int.random(in: 0..<alphabet.count, using: &generator)])
+        }
+        return key
+    }
+
+    /// Lower-case hex SHA-256 of the key's UTF-8 bytes.
+    public static func hash(_ key: String) -> String {
+        let digest = SHA256.hash(data: Array(key.utf8))
+        var hex = ""
+        hex.reserveCapacity(64)
+        for byte in digest {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0xF)])
+        }
+        return hex
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
+
+    /// What the dashboard shows of a key: `sk-agg-` and the next six characters.
+    public static func displayPrefix(_ key: String) -> String { String(key.prefix(prefixLength)) }
+}

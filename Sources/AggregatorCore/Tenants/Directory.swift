@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The in-memory mirror of tenants (by key hash), prices and routes that the request path reads.
+///
+/// A request costs no store read in the steady state: `run` refreshes the mirror from the store every
+/// `interval`, so a key deactivated, a price changed or a route moved on any instance is seen here within
+/// about one interval. A key not yet in the mirror (created on another instance a moment ago) is looked up
+/// once; unknown keys are remembered briefly so they cannot hammer the store.
+public final class Directory: Sendable {
+    fileprivate struct State {
+        var tenantsByHash: [String: Tenant] = [:]
+        var hashByTenant: [UUID: String] = [:]
+        var tenantsSeenUntil: Date?
+        var unknownKeys: [String: ContinuousClock.Instant] = [:]
+        var prices = PriceTable([])
+        var storedRoutes: [String: ModelRoute] = [:]
+        var loaded = false
+    }
+
+    private let store: any Store
+    private let configuredRoutes: [String: ModelRoute]
+    private let state = Mutex(State())
+    private let logger: Logger
+    public let interval: Duration
+
+    public init(store: any Store, configuredRoutes: [ModelRoute], interval: Duration = .seconds(1), logger: Logger) {
+        self.store = store
+        self.configuredRoutes = Dictionary(configuredRoutes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last })
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Loads (then updates) the mirror from the store.
+    public func refresh() async throws {
+        let since = state.withLock { $0.tenantsSeenUntil }
+        // Overlap the window by a second so rows written in the same instant are never missed.
+        let records = try await store.tenantRecords(updatedSince: since?.addingTimeInterval(-1) ?? .distantPast)
+        let prices = try await store.prices()
+        let routes = try await store.routes()
+        state.withLock { s in
+            for record in records { s.apply(record) }
+            if let newest = records.map(\.tenant.updatedAt).max() {
+                s.tenantsSeenUntil = max(newest, s.tenantsSeenUntil ?? newest)
+            }
+            s.prices = PriceTable(prices)
+            s.storedRoutes = Dictionary(routes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last })
+            s.loaded = true
+        }
+    }
+
+    /// Refreshes every `interval` until cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                try await refresh()
+            } catch {
+                logger.warning("directory refresh failed", metadata: ["error": "\(String(describing: type(of: error)))"])
+            }
+        }
+    }
+
+    /// The tenant owning this key hash, or nil. Reads the store only on a miss.
+    public func tenant(keyHash: String) async throws -> Tenant? {
+        let cached: Tenant?? = state.withLock { s in
+            if let t = s.tenantsByHash[keyHash] { return .some(t) }
+            if let seen = s.unknownKeys[keyHash], seen.duration(to: .now) < interval { return .some(nil) }
+            return nil
+        }
+        if let cached { return cached }
+        let record = try await store.tenant(keyHash: keyHash)
+        state.withLock { s in
+            if let record {
+                s.apply(record)
+            } else {
+                if s.unknownKeys.count > 10_000 { s.unknownKeys.removeAll() }
+                s.unknownKeys[keyHash] = .now
+            }
+        }
+        return record?.tenant
+    }
+
+    /// Makes a change made through this instance visible at once (other instances see it on refresh).
+    public func remember(_ record: TenantRecord) {
+        state.withLock { $0.apply(record) }
+    }
+
+    public var prices: PriceTable { state.withLock { $0.prices } }
+
+    public func setPrices(_ prices: [ModelPrice]) {
+        state.withLock { $0.prices = PriceTable(prices) }
+    }
+
+    /// Routes in force: those stored (GraphQL) override those configured at start (`MODEL_ROUTES`).
+    public var routes: [String: ModelRoute] {
+        state.withLock { s in configuredRoutes.merging(s.storedRoutes) { _, stored in stored } }
+    }
+
+    public func setStoredRoutes(_ routes: [ModelRoute]) {
+        state.withLock { $0.storedRoutes = Dictionary(routes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last }) }
+    }
+}
+
+extension Directory.State {
+    fileprivate mutating func apply(_ record: TenantRecord) {
+        if let oldHash = hashByTenant[record.tenant.id], oldHash != record.keyHash {
+            tenantsByHash[oldHash] = nil
+        }
+        tenantsByHash[record.keyHash] = record.tenant
+        hashByTenant[record.tenant.id] = record.keyHash
+        unknownKeys[record.keyHash] = nil
+    }
+}

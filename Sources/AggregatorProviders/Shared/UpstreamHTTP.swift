@@ -1,0 +1,123 @@
+import AggregatorCore
+import AggregatorWire
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP plumbing every remote provider shares: send a request with the configured time limit, turn
+/// transport failures and error statuses into `UpstreamError`, and read bodies with a bound.
+///
+/// The `HTTPClient` is shared by all providers (one connection pool); its idle read timeout is the
+/// configured upstream timeout, which is what bounds the time between two chunks of a stream.
+public struct UpstreamHTTP: Sendable {
+    public let client: HTTPClient
+    public let timeout: Duration
+    /// Largest non-streamed upstream body we read.
+    public let maxBodyBytes: Int
+
+    public init(client: HTTPClient, timeout: Duration, maxBodyBytes: Int = 32 * 1024 * 1024) {
+        self.client = client
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// A client configured for upstream calls: idle read timeout = `timeout`, no redirects to other hosts.
+    public static func makeClient(timeout: Duration) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: .nanoseconds(nanoseconds(timeout)))
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .enabled(limit: .ratio(20))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// A JSON POST request.
+    public func jsonRequest(url: String, body: [UInt8], headers: [(String, String)]) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    /// Sends the request. A non-2xx answer is read (bounded) and thrown as `UpstreamError.status`.
+    /// `wholeRequest`: the time limit covers the whole exchange (non-streamed calls); otherwise only the idle
+    /// read timeout applies, so a long stream may run as long as chunks keep coming.
+    public func send(_ request: HTTPClientRequest, wholeRequest: Bool) async throws -> HTTPClientResponse {
+        let response: HTTPClientResponse
+        do {
+            let limit: TimeAmount = wholeRequest ? .nanoseconds(Self.nanoseconds(timeout)) : .hours(24)
+            response = try await client.execute(request, timeout: limit)
+        } catch {
+            throw Self.map(error)
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let body = (try? await collect(response.body, limit: 1024 * 1024)) ?? []
+            throw Self.statusError(status: Int(response.status.code), body: body, headers: response.headers)
+        }
+        return response
+    }
+
+    /// Reads a whole body, up to `limit` bytes (default `maxBodyBytes`).
+    public func collect(_ body: HTTPClientResponse.Body, limit: Int? = nil) async throws -> [UInt8] {
+        do {
+            var buffer = try await body.collect(upTo: limit ?? maxBodyBytes)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch let error as UpstreamError {
+            throw error
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// Transport failures as the gateway sees them.
+    public static func map(_ error: any Error) -> UpstreamError {
+        if let upstream = error as? UpstreamError { return upstream }
+        if error is CancellationError { return .connection("cancelled") }
+        if let http = error as? HTTPClientError {
+            switch http {
+            case .readTimeout, .deadlineExceeded: return .timeout
+            case .connectTimeout: return .connection("connect timed out")
+            case .remoteConnectionClosed: return .connection("the connection was closed")
+            case .cancelled: return .connection("cancelled")
+            default: return .connection(String(describing: http))
+            }
+        }
+        if error is NIOTooManyBytesError { return .protocolError("the answer is too large") }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return .connection("connect timed out") }
+        return .connection(String(describing: type(of: error)))
+    }
+
+    /// Reads any provider's error body: OpenAI `{"error":{message,type,code,param}}`, Anthropic
+    /// `{"type":"error","error":{type,message}}`, Ollama `{"error":"…"}`, or plain text.
+    public static func statusError(status: Int, body: [UInt8], headers: HTTPHeaders) -> UpstreamError {
+        let retryAfter = headers.first(name: "retry-after")
+        var message = ""
+        var type: String?
+        var code: String?
+        var param: String?
+        if let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) {
+            switch json["error"] {
+            case .object(let error)?:
+                message = error["message"]?.stringValue ?? ""
+                type = error["type"]?.stringValue
+                code = error["code"]?.stringValue
+                param = error["param"]?.stringValue
+            case .string(let text)?:
+                message = text
+            default:
+                message = json["message"]?.stringValue ?? ""
+            }
+        } else {
+            message = String(decoding: body.prefix(500), as: UTF8.self)
+        }
+        return .status(status: status, message: message, type: type, code: code, param: param, retryAfter: retryAfter)
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}

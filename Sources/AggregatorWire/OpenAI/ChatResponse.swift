@@ -1,0 +1,316 @@
+/// Why a choice ended (WIRE §1.4). Open set: upstreams may add values.
+public struct FinishReason: RawRepresentable, Sendable, Hashable, Codable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let stop = FinishReason(rawValue: "stop")
+    public static let length = FinishReason(rawValue: "length")
+    public static let toolCalls = FinishReason(rawValue: "tool_calls")
+    public static let contentFilter = FinishReason(rawValue: "content_filter")
+}
+
+public struct Usage: Sendable, Hashable, Codable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int
+    /// Part of `promptTokens` served from a prompt cache.
+    public var cachedTokens: Int?
+
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int? = nil) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.totalTokens = promptTokens + completionTokens
+        self.cachedTokens = cachedTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        case details = "prompt_tokens_details"
+    }
+    enum DetailKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        promptTokens = try c.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
+        completionTokens = try c.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
+        totalTokens = try c.decodeIfPresent(Int.self, forKey: .totalTokens) ?? promptTokens + completionTokens
+        if let details = try? c.nestedContainer(keyedBy: DetailKeys.self, forKey: .details) {
+            cachedTokens = try details.decodeIfPresent(Int.self, forKey: .cachedTokens)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptTokens, forKey: .promptTokens)
+        try c.encode(completionTokens, forKey: .completionTokens)
+        try c.encode(totalTokens, forKey: .totalTokens)
+        if let cachedTokens {
+            var d = c.nestedContainer(keyedBy: DetailKeys.self, forKey: .details)
+            try d.encode(cachedTokens, forKey: .cachedTokens)
+        }
+    }
+}
+
+extension Usage: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("prompt_tokens", promptTokens)
+            w.field("completion_tokens", completionTokens)
+            w.field("total_tokens", totalTokens)
+            if let cachedTokens {
+                w.field("prompt_tokens_details") { $0.field("cached_tokens", cachedTokens) }
+            }
+        }
+    }
+}
+
+/// The assistant message of a non-streaming choice.
+public struct AssistantMessage: Sendable, Hashable, Codable {
+    public var content: String?
+    public var refusal: String?
+    public var toolCalls: [ToolCall]?
+
+    public init(content: String?, refusal: String? = nil, toolCalls: [ToolCall]? = nil) {
+        self.content = content
+        self.refusal = refusal
+        self.toolCalls = toolCalls
+    }
+
+    enum CodingKeys: String, CodingKey { case content, refusal, toolCalls = "tool_calls" }
+}
+
+public struct ChatChoice: Sendable, Hashable, Codable {
+    public var index: Int
+    public var message: AssistantMessage
+    public var logprobs: JSONValue?
+    public var finishReason: FinishReason?
+
+    public init(index: Int = 0, message: AssistantMessage, finishReason: FinishReason?) {
+        self.index = index
+        self.message = message
+        self.finishReason = finishReason
+    }
+
+    enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
+}
+
+/// `chat.completion`: the non-streaming answer (WIRE §1.4).
+public struct ChatCompletion: Sendable, Hashable, Codable {
+    public var id: String
+    public var created: Int
+    public var model: String
+    public var systemFingerprint: String?
+    public var choices: [ChatChoice]
+    public var usage: Usage?
+    public var serviceTier: String?
+
+    public init(id: String, created: Int, model: String, choices: [ChatChoice], usage: Usage?) {
+        self.id = id
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, created, model, choices, usage
+        case systemFingerprint = "system_fingerprint", serviceTier = "service_tier"
+    }
+}
+
+extension ChatCompletion: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("id", id)
+            w.field("object", "chat.completion")
+            w.field("created", created)
+            w.field("model", model)
+            if let systemFingerprint { w.field("system_fingerprint", systemFingerprint) }
+            w.key("choices")
+            w.array { w in
+                for choice in choices {
+                    w.object { w in
+                        w.field("index", choice.index)
+                        w.field("message") { w in
+                            w.field("role", "assistant")
+                            w.field("content", choice.message.content)
+                            w.field("refusal", choice.message.refusal)
+                            if let calls = choice.message.toolCalls, !calls.isEmpty {
+                                w.key("tool_calls")
+                                w.array { w in for call in calls { call.write(to: &w) } }
+                            }
+                        }
+                        w.field("logprobs", choice.logprobs ?? .null)
+                        w.field("finish_reason", choice.finishReason?.rawValue)
+                    }
+                }
+            }
+            if let usage { w.key("usage"); usage.write(to: &w) }
+            if let serviceTier { w.field("service_tier", serviceTier) }
+        }
+    }
+}
+
+/// A partial tool call inside a streamed delta (WIRE §1.5).
+public struct ToolCallDelta: Sendable, Hashable, Codable {
+    public var index: Int
+    public var id: String?
+    public var type: String?
+    public var function: FunctionDelta?
+
+    public struct FunctionDelta: Sendable, Hashable, Codable {
+        public var name: String?
+        public var arguments: String?
+        public init(name: String? = nil, arguments: String? = nil) {
+            self.name = name
+            self.arguments = arguments
+        }
+    }
+
+    public init(index: Int, id: String? = nil, type: String? = nil, function: FunctionDelta?) {
+        self.index = index
+        self.id = id
+        self.type = type
+        self.function = function
+    }
+
+    /// The first fragment of a call: id, type and name, with empty arguments.
+    public static func start(index: Int, id: String, name: String) -> ToolCallDelta {
+        ToolCallDelta(index: index, id: id, type: "function", function: .init(name: name, arguments: ""))
+    }
+
+    /// A later fragment: only more argument text.
+    public static func arguments(index: Int, _ fragment: String) -> ToolCallDelta {
+        ToolCallDelta(index: index, function: .init(arguments: fragment))
+    }
+}
+
+public struct ChunkDelta: Sendable, Hashable, Codable {
+    public var role: String?
+    public var content: String?
+    public var refusal: String?
+    public var toolCalls: [ToolCallDelta]?
+
+    public init(role: String? = nil, content: String? = nil, refusal: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
+        self.role = role
+        self.content = content
+        self.refusal = refusal
+        self.toolCalls = toolCalls
+    }
+
+    public var isEmpty: Bool { role == nil && content == nil && refusal == nil && (toolCalls?.isEmpty ?? true) }
+
+    enum CodingKeys: String, CodingKey { case role, content, refusal, toolCalls = "tool_calls" }
+}
+
+public struct ChunkChoice: Sendable, Hashable, Codable {
+    public var index: Int
+    public var delta: ChunkDelta
+    public var logprobs: JSONValue?
+    public var finishReason: FinishReason?
+
+    public init(index: Int = 0, delta: ChunkDelta, finishReason: FinishReason? = nil) {
+        self.index = index
+        self.delta = delta
+        self.finishReason = finishReason
+    }
+
+    enum CodingKeys: String, CodingKey { case index, delta, logprobs, finishReason = "finish_reason" }
+}
+
+/// `chat.completion.chunk`: one streamed event (WIRE §1.5).
+public struct ChatCompletionChunk: Sendable, Hashable, Codable {
+    public var id: String
+    public var created: Int
+    public var model: String
+    public var systemFingerprint: String?
+    public var choices: [ChunkChoice]
+    public var usage: Usage?
+
+    public init(id: String, created: Int, model: String, choices: [ChunkChoice], usage: Usage? = nil) {
+        self.id = id
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, created, model, usage
+        case choices
+        case systemFingerprint = "system_fingerprint"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+        created = try c.decodeIfPresent(Int.self, forKey: .created) ?? 0
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? ""
+        systemFingerprint = try c.decodeIfPresent(String.self, forKey: .systemFingerprint)
+        // Some backends send `choices: null` on the usage chunk: lenient when reading (WIRE §5.7).
+        choices = try c.decodeIfPresent([ChunkChoice].self, forKey: .choices) ?? []
+        usage = try c.decodeIfPresent(Usage.self, forKey: .usage)
+    }
+
+    /// Writes the chunk. `usageField` adds `"usage":null` to chunks without usage, as OpenAI does when the
+    /// client asked for `include_usage`.
+    public func write(to w: inout JSONWriter, usageField: Bool) {
+        w.object { w in
+            w.field("id", id)
+            w.field("object", "chat.completion.chunk")
+            w.field("created", created)
+            w.field("model", model)
+            if let systemFingerprint { w.field("system_fingerprint", systemFingerprint) }
+            w.key("choices")
+            w.array { w in
+                for choice in choices {
+                    w.object { w in
+                        w.field("index", choice.index)
+                        w.field("delta") { w in choice.delta.write(to: &w) }
+                        w.field("logprobs", choice.logprobs ?? .null)
+                        w.field("finish_reason", choice.finishReason?.rawValue)
+                    }
+                }
+            }
+            if let usage {
+                w.key("usage")
+                usage.write(to: &w)
+            } else if usageField {
+                w.key("usage")
+                w.null()
+            }
+        }
+    }
+}
+
+extension ChunkDelta {
+    /// Writes the delta's fields into an open object. The first delta (with `role`) always carries `content`.
+    func write(to w: inout JSONWriter) {
+        if let role { w.field("role", role) }
+        if let content {
+            w.field("content", content)
+        } else if role != nil {
+            w.key("content")
+            w.null()
+        }
+        if let refusal { w.field("refusal", refusal) }
+        if let toolCalls, !toolCalls.isEmpty {
+            w.key("tool_calls")
+            w.array { w in
+                for call in toolCalls {
+                    w.object { w in
+                        w.field("index", call.index)
+                        if let id = call.id { w.field("id", id) }
+                        if let type = call.type { w.field("type", type) }
+                        if let function = call.function {
+                            w.field("function") { w in
+                                if let name = function.name { w.field("name", name) }
+                                if let arguments = function.arguments { w.field("arguments", arguments) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
