@@ -1,1 +1,145 @@
-print("hi")
+import AggregatorCore
+import AggregatorServer
+import AggregatorStore
+import ArgumentParser
+import Foundation
+import Logging
+
+@main
+struct Aggregator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregator",
+        abstract: "An OpenAI-compatible LLM gateway with per-tenant metering.",
+        subcommands: [Serve.self, Migrate.self, Tenants.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Reads the configuration and sets up logging, or exits with a message naming the bad variable.
+func bootstrap() -> (AppConfig, Logger) {
+    let config: AppConfig
+    do {
+        config = try AppConfig.load()
+    } catch {
+        FileHandle.standardError.write(Data("aggregator: configuration error: \(error)\n".utf8))
+        Foundation.exit(2)
+    }
+    let level = config.logLevel
+    let json = config.logFormat == .json
+    LoggingSystem.bootstrap { label in
+        var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return (config, Logger(label: "aggregator"))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (and, in embedded mode, run jobs in process).")
+
+    func run() async throws {
+        let (config, logger) = bootstrap()
+        let application: AggregatorApplication
+        do {
+            application = try await AggregatorApplication.build(config: config, logger: logger) { port in
+                logger.notice("listening", metadata: ["address": "http://\(config.host):\(port)"])
+            }
+        } catch {
+            FileHandle.standardError.write(Data("aggregator: cannot start: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if let key = application.createdDefaultKey {
+            // Shown once, on the first start of an empty store, so `make run` is usable at once.
+            printFlushed(
+                """
+
+                  Created tenant "default". Its API key (shown only now):
+
+                      \(key)
+
+                  Try: curl http://\(config.host):\(config.port)/v1/chat/completions \\
+                         -H "Authorization: Bearer \(key)" -H "Content-Type: application/json" \\
+                         -d '{"model":"stub/echo","messages":[{"role":"user","content":"Hello"}]}'
+
+                """)
+        }
+        try await application.run()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply migrations (or roll back with `down N`), then exit.")
+
+    @Argument(help: "up (default) or down") var direction: String = "up"
+    @Argument(help: "with down: how many migrations to roll back") var steps: Int = 1
+
+    func run() async throws {
+        let (config, logger) = bootstrap()
+        let store = try await AggregatorApplication.openStore(config, logger: logger)
+        defer { Task { try? await store.close() } }
+        guard let sqlite = store as? SQLiteStore else { throw ValidationError("unsupported store") }
+        switch direction {
+        case "up":
+            let applied = try await sqlite.migrate()
+            let (version, _) = try await sqlite.schemaVersion()
+            print("applied \(applied) migration(s); schema version \(version)")
+        case "down":
+            let (version, _) = try await sqlite.schemaVersion()
+            let versions = SQLiteStore.migrations.map(\.version).filter { $0 <= version }
+            let target = versions.count > steps ? versions[versions.count - steps - 1] : 0
+            let undone = try await sqlite.migrate(to: target)
+            print("rolled back \(undone) migration(s); schema version \(target)")
+        default:
+            throw ValidationError("direction must be up or down")
+        }
+        try await store.close()
+    }
+}
+
+struct Tenants: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant and print its API key (shown once).")
+        @Option(help: "The tenant's name.") var name: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let (config, logger) = bootstrap()
+            let store = try await AggregatorApplication.openStore(config, logger: logger)
+            try await store.migrate()
+            let key = APIKey.generate()
+            let tenant = try await store.createTenant(name: name, keyHash: APIKey.hash(key), keyPrefix: APIKey.displayPrefix(key))
+            try await store.close()
+            if json {
+                print(TenantJSON.withKey(tenant, key: key))
+            } else {
+                print("created tenant \(tenant.name) (\(tenant.id.uuidString.lowercased()))\napi key: \(key)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let (config, logger) = bootstrap()
+            let store = try await AggregatorApplication.openStore(config, logger: logger)
+            try await store.migrate()
+            let tenants = try await store.tenants()
+            try await store.close()
+            if json {
+                print("[" + tenants.map(TenantJSON.tenant).joined(separator: ",") + "]")
+            } else {
+                for t in tenants {
+                    print("\(t.id.uuidString.lowercased())  \(t.active ? "active  " : "inactive")  \(t.keyPrefix)…  \(t.name)")
+                }
+            }
+        }
+    }
+}
+
+/// Prints and flushes at once (stdout may be a pipe or a file that a test is reading).
+func printFlushed(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

@@ -85,14 +85,17 @@ public final class UsageRecorder: Sendable {
                     "usage write failed; will retry", metadata: ["pending": "\(pendingCount)", "retry_in": "\(backoff)"])
             }
         }
-        for attempt in 1...5 {
-            do {
-                try await flush()
-                return
-            } catch {
-                logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "pending": "\(pendingCount)"])
-                try? await Task.sleep(for: .milliseconds(200 * attempt))
+        // The last flush runs outside the cancelled task, so the store's calls are not cut short.
+        await Task {
+            for attempt in 1...5 {
+                do {
+                    try await flush()
+                    return
+                } catch {
+                    logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "pending": "\(pendingCount)"])
+                    try? await Task.sleep(for: .milliseconds(200 * attempt))
+                }
             }
-        }
+        }.value
     }
 }

@@ -1,0 +1,129 @@
+import AggregatorCore
+import AggregatorProviders
+import AggregatorStore
+import AggregatorWire
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The assembled gateway: store, directory, providers, metering and the HTTP application.
+public struct AggregatorApplication: Sendable {
+    public let app: Application<RouterResponder<AppRequestContext>>
+    public let store: any Store
+    public let recorder: UsageRecorder
+    public let directory: Directory
+    public let logger: Logger
+    /// The key of the `default` tenant when this start created it (embedded mode, empty store).
+    public let createdDefaultKey: String?
+
+    /// Runs until SIGTERM/SIGINT, drains streams in flight (up to `grace`), writes pending usage, closes the store.
+    public func run(grace: Duration = .seconds(30)) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = grace
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+}
+
+public enum AggregatorStartError: Error, CustomStringConvertible {
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let text): text
+        }
+    }
+}
+
+extension AggregatorApplication {
+    /// Opens the store for the configured location.
+    public static func openStore(_ config: AppConfig, logger: Logger) async throws -> any Store {
+        switch config.store {
+        case .sqlite(let path):
+            return try await SQLiteStore.open(path: path, logger: logger)
+        case .postgres:
+            throw AppConfig.Error(variable: "DATABASE_URL", problem: "PostgreSQL is not supported by this build yet; use sqlite://PATH")
+        }
+    }
+
+    /// Builds everything. In embedded mode migrations are applied here and an empty store gets a
+    /// `default` tenant, whose key is returned (and printed once by the caller).
+    public static func build(config: AppConfig, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+        -> AggregatorApplication
+    {
+        if config.redisURL != nil {
+            throw AppConfig.Error(variable: "REDIS_URL", problem: "the Redis queue and event bus are not supported by this build yet; unset it")
+        }
+        let store = try await openStore(config, logger: logger)
+        var defaultKey: String?
+        do {
+            try await store.migrate()
+            if try await store.tenants().isEmpty {
+                let key = APIKey.generate()
+                _ = try await store.createTenant(name: "default", keyHash: APIKey.hash(key), keyPrefix: APIKey.displayPrefix(key))
+                defaultKey = key
+            }
+        } catch {
+            try? await store.close()
+            throw error
+        }
+
+        let directory = Directory(store: store, configuredRoutes: config.routes, logger: logger)
+        try await directory.refresh()
+        let recorder = UsageRecorder(store: store, logger: logger)
+
+        var services: [any Service] = [UsageRecorderService(recorder: recorder), DirectoryService(directory: directory)]
+        var providers: [any Provider] = []
+        if config.openAI != nil || config.anthropic != nil || config.ollamaURL != nil {
+            let client = UpstreamHTTP.makeClient(timeout: config.upstreamTimeout)
+            services.append(HTTPClientService(client: client))
+            providers += remoteProviders(config: config, http: UpstreamHTTP(client: client, timeout: config.upstreamTimeout))
+        }
+        if config.enableStub { providers.append(StubProvider()) }
+        let catalog = ModelCatalog(providers: providers, directory: directory)
+        let gateway = ChatGateway(catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts))
+
+        let router = buildRouter(
+            gateway: gateway, catalog: catalog, store: store, recorder: recorder,
+            authenticator: Authenticator(adminKey: config.adminAPIKey, directory: directory), config: config)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        return AggregatorApplication(
+            app: app, store: store, recorder: recorder, directory: directory, logger: logger, createdDefaultKey: defaultKey)
+    }
+
+    static func buildRouter(
+        gateway: ChatGateway, catalog: ModelCatalog, store: any Store, recorder: UsageRecorder, authenticator: Authenticator, config: AppConfig
+    ) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.middlewares.add(ErrorMiddleware())
+        let health = HealthRoutes(store: store, recorder: recorder, catalog: catalog)
+        router.get("/healthz") { request, context in health.alive(request, context: context) }
+        router.get("/readyz") { request, context in await health.ready(request, context: context) }
+        router.get("/health") { request, context in await health.details(request, context: context) }
+
+        let v1 = router.group("/v1").add(middleware: AuthMiddleware(authenticator: authenticator))
+        let chat = ChatCompletionsRoute(gateway: gateway, maxRequestBytes: config.maxRequestBytes)
+        v1.post("/chat/completions") { request, context in try await chat.handle(request, context: context) }
+        let models = ModelsRoute(catalog: catalog)
+        v1.get("/models") { request, context in try await models.list(request, context: context) }
+        v1.get("/models/**") { request, context in try await models.one(request, context: context) }
+        return router
+    }
+
+    static func remoteProviders(config: AppConfig, http: UpstreamHTTP) -> [any Provider] {
+        []
+    }
+}

@@ -1,0 +1,115 @@
+import AggregatorCore
+import AggregatorWire
+import Foundation
+import Logging
+
+/// The chat pipeline below HTTP: resolve the model, try each target in order (falling over on connection
+/// errors, timeouts, 429 and 5xx before anything reached the client), and meter what happened.
+public struct ChatGateway: Sendable {
+    let catalog: ModelCatalog
+    let directory: Directory
+    let recorder: UsageRecorder
+    let meter: Meter
+
+    public init(catalog: ModelCatalog, directory: Directory, recorder: UsageRecorder, meter: Meter) {
+        self.catalog = catalog
+        self.directory = directory
+        self.recorder = recorder
+        self.meter = meter
+    }
+
+    /// A non-streaming answer and the provider that gave it.
+    public func complete(_ request: ChatCompletionRequest, tenantID: UUID, requestID: String, logger: Logger) async throws -> (ChatCompletion, String) {
+        let targets = try await catalog.resolve(request.model)
+        let started = Date()
+        var upstreamRequest = request
+        upstreamRequest.stream = false
+        upstreamRequest.streamOptions = nil
+        for (i, target) in targets.enumerated() {
+            upstreamRequest.model = target.model
+            do {
+                let completion = try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
+                let message = completion.choices.first?.message
+                record(
+                    tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
+                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started)
+                return (completion, target.provider.name)
+            } catch let error as UpstreamError {
+                if error.allowsFallback && i < targets.count - 1 {
+                    logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
+                    continue
+                }
+                record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
+                throw GatewayError.upstream(error, provider: target.provider.name)
+            }
+        }
+        throw GatewayError.modelNotFound(request.model)
+    }
+
+    /// An open upstream stream and its target, after falling over past targets that failed before streaming.
+    public func openStream(_ request: ChatCompletionRequest, requestID: String, logger: Logger) async throws -> (ChunkStream, ResolvedTarget) {
+        let targets = try await catalog.resolve(request.model)
+        var upstreamRequest = request
+        upstreamRequest.stream = true
+        for (i, target) in targets.enumerated() {
+            upstreamRequest.model = target.model
+            do {
+                return (try await target.provider.stream(ProviderRequest(chat: upstreamRequest, requestID: requestID)), target)
+            } catch let error as UpstreamError {
+                if error.allowsFallback && i < targets.count - 1 {
+                    logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
+                    continue
+                }
+                throw GatewayError.upstream(error, provider: target.provider.name)
+            }
+        }
+        throw GatewayError.modelNotFound(request.model)
+    }
+
+    /// Meters one generation (off the response path: the recorder writes it in a batch).
+    func record(
+        tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
+        started: Date
+    ) {
+        let generation = meter.generation(
+            Meter.Outcome(
+                tenantID: tenantID, provider: target.provider.name, model: target.model, input: Self.inputText(request.messages),
+                output: output, error: error, usage: usage, startedAt: started, finishedAt: Date()),
+            prices: directory.prices)
+        recorder.record(generation)
+    }
+
+    /// Usage for a generation whose upstream did not report it (a stream cut short): the stub's counting rule.
+    func estimate(_ request: ChatCompletionRequest, output: String) -> Usage {
+        Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: output.isEmpty ? 0 : TokenEstimator.tokens(output))
+    }
+
+    static func inputText(_ messages: [ChatMessage]) -> String {
+        var writer = JSONWriter(capacity: 512)
+        writer.array { w in for m in messages { m.write(to: &w) } }
+        return writer.string
+    }
+
+    static func outputText(_ message: AssistantMessage) -> String {
+        if let content = message.content, !content.isEmpty { return content }
+        if let calls = message.toolCalls, !calls.isEmpty {
+            var writer = JSONWriter()
+            writer.array { w in for c in calls { c.write(to: &w) } }
+            return writer.string
+        }
+        return message.content ?? ""
+    }
+}
+
+extension UpstreamError {
+    /// A short, secret-free description for logs and job rows.
+    var kind: String {
+        switch self {
+        case .status(let status, let message, _, _, _, _): "upstream status \(status): \(message.prefix(200))"
+        case .connection(let detail): "connection failed: \(detail)"
+        case .timeout: "timed out"
+        case .protocolError(let detail): "unreadable answer: \(detail)"
+        case .inStream(let message, _): "error in stream: \(message.prefix(200))"
+        }
+    }
+}

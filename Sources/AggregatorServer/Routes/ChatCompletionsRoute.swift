@@ -1,0 +1,91 @@
+import AggregatorCore
+import AggregatorWire
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `POST /v1/chat/completions` (SPEC §5): plain JSON or SSE chunks ending in `data: [DONE]`.
+struct ChatCompletionsRoute {
+    let gateway: ChatGateway
+    let maxRequestBytes: Int
+
+    func handle(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard case .tenant(let tenant) = principal else {
+            throw GatewayError.forbidden("The admin key cannot make generations: use a tenant's key.")
+        }
+        let body = try await RequestBody.collect(request, limit: maxRequestBytes)
+        var chat = try ChatRequestValidator.decode(body)
+        if !chat.isStreaming { chat.streamOptions = nil }
+        if chat.isStreaming {
+            return try await stream(chat, tenantID: tenant.id, context: context)
+        }
+        let (completion, provider) = try await gateway.complete(chat, tenantID: tenant.id, requestID: context.requestID, logger: context.logger)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.aggregatorProvider] = provider
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: completion.jsonBytes)))
+    }
+
+    private func stream(_ chat: ChatCompletionRequest, tenantID: UUID, context: AppRequestContext) async throws -> Response {
+        let started = Date()
+        let (chunks, target) = try await gateway.openStream(chat, requestID: context.requestID, logger: context.logger)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[.aggregatorProvider] = target.provider.name
+        let gateway = self.gateway
+        let logger = context.logger
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var relay = StreamRelay(wantsUsage: chat.wantsStreamUsage)
+                var failure: String?
+                var clientGone = false
+                do {
+                    for try await chunk in chunks {
+                        guard let frame = relay.frame(for: chunk) else { continue }
+                        do {
+                            try await writer.write(ByteBuffer(bytes: frame))
+                        } catch {
+                            clientGone = true
+                            throw error
+                        }
+                    }
+                    try await writer.write(ByteBuffer(bytes: ServerSentEvent.done))
+                    try await writer.finish(nil)
+                } catch {
+                    if clientGone || Task.isCancelled {
+                        failure = "client disconnected"
+                        logger.info("client left mid-stream; upstream cancelled")
+                    } else {
+                        let upstream = (error as? UpstreamError) ?? UpstreamError.connection("stream failed")
+                        failure = upstream.kind
+                        let mapped = GatewayError.upstream(upstream, provider: target.provider.name)
+                        logger.warning("stream failed after it began", metadata: ["error": "\(upstream.kind)"])
+                        try? await writer.write(ByteBuffer(bytes: StreamRelay.errorFrame(mapped.body)))
+                        try? await writer.finish(nil)
+                    }
+                }
+                let usage = relay.usage ?? gateway.estimate(chat, output: relay.producedText)
+                gateway.record(
+                    tenantID: tenantID, target: target, request: chat, output: relay.output, error: failure, usage: usage, started: started)
+            })
+    }
+}
+
+enum RequestBody {
+    /// The whole body, refusing (413) anything over `limit` bytes — by its declared length before reading.
+    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw GatewayError.requestTooLarge(limit: limit)
+        }
+        do {
+            var buffer = try await request.body.collect(upTo: limit)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw GatewayError.requestTooLarge(limit: limit)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import AggregatorCore
+import AsyncHTTPClient
+import ServiceLifecycle
+
+/// The usage writer as a service: flushes until graceful shutdown, then writes every pending row.
+struct UsageRecorderService: Service {
+    let recorder: UsageRecorder
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await recorder.run() }
+    }
+}
+
+/// Keeps the in-memory directory (keys, prices, routes) in step with the store.
+struct DirectoryService: Service {
+    let directory: Directory
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await directory.run() }
+    }
+}
+
+/// Owns the shared upstream HTTP client and shuts it down last.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

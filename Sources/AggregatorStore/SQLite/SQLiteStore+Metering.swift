@@ -1,0 +1,74 @@
+import AggregatorCore
+import Foundation
+import SQLiteNIO
+
+extension SQLiteStore {
+    static let jobColumns = """
+        id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cost_units, \
+        created_at, updated_at, started_at, finished_at
+        """
+    static let usageColumns = "id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cost_units, unpriced, created_at"
+
+    static func job(_ row: SQLiteRow) throws -> Job {
+        guard let type = JobType(rawValue: try row.string("type")), let status = JobStatus(rawValue: try row.string("status")) else {
+            throw RowError(column: "type/status")
+        }
+        return Job(
+            id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"), type: type, status: status, input: try row.string("input"),
+            result: row.optionalString("result"), error: row.optionalString("error"), provider: row.optionalString("provider"),
+            model: row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+            cost: try row.money("cost_units"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+            startedAt: row.optionalDate("started_at"), finishedAt: row.optionalDate("finished_at"))
+    }
+
+    static func usage(_ row: SQLiteRow) throws -> UsageRecord {
+        UsageRecord(
+            id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),
+            jobID: row.optionalString("job_id").flatMap(UUID.init(uuidString:)), provider: try row.string("provider"),
+            model: row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+            cost: try row.money("cost_units"), unpriced: try row.bool("unpriced"), createdAt: try row.date("created_at"))
+    }
+
+    static func jobBinds(_ job: Job) -> [SQLiteData] {
+        [
+            .text(job.id), .text(job.tenantID), .text(job.type.rawValue), .text(job.status.rawValue), .text(job.input),
+            .optional(job.result), .optional(job.error), .optional(job.provider), .optional(job.model), .integer(job.tokensIn),
+            .integer(job.tokensOut), .money(job.cost), .date(job.createdAt), .date(job.updatedAt), .optionalDate(job.startedAt),
+            .optionalDate(job.finishedAt),
+        ]
+    }
+
+    public func record(_ generations: [Generation]) async throws {
+        guard !generations.isEmpty else { return }
+        try await transaction { store in
+            for generation in generations {
+                _ = try await store.unlockedRows(
+                    "INSERT INTO jobs (\(Self.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    Self.jobBinds(generation.job))
+                if let usage = generation.usage {
+                    _ = try await store.unlockedRows(
+                        "INSERT INTO usage (\(Self.usageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [
+                            .text(usage.id), .text(usage.tenantID), usage.jobID.map { .text($0) } ?? .null, .text(usage.provider),
+                            .optional(usage.model), .integer(usage.tokensIn), .integer(usage.tokensOut), .money(usage.cost),
+                            .integer(usage.unpriced ? 1 : 0), .date(usage.createdAt),
+                        ])
+                }
+            }
+        }
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        try await rows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+    }
+
+    public func usageRecords(tenantID: UUID?, limit: Int) async throws -> [UsageRecord] {
+        if let tenantID {
+            return try await rows(
+                "SELECT \(Self.usageColumns) FROM usage WHERE tenant_id = ? ORDER BY created_at DESC, id LIMIT ?",
+                [.text(tenantID), .integer(limit)]
+            ).map(Self.usage)
+        }
+        return try await rows("SELECT \(Self.usageColumns) FROM usage ORDER BY created_at DESC, id LIMIT ?", [.integer(limit)]).map(Self.usage)
+    }
+}

@@ -1,0 +1,60 @@
+import AggregatorCore
+import Foundation
+import SQLiteNIO
+
+extension SQLiteStore {
+    static let tenantColumns = "id, name, active, key_hash, key_prefix, created_at, updated_at"
+
+    static func tenantRecord(_ row: SQLiteRow) throws -> TenantRecord {
+        TenantRecord(
+            tenant: Tenant(
+                id: try row.uuid("id"), name: try row.string("name"), active: try row.bool("active"),
+                keyPrefix: try row.string("key_prefix"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")),
+            keyHash: try row.string("key_hash"))
+    }
+
+    public func createTenant(name: String, keyHash: String, keyPrefix: String) async throws -> Tenant {
+        let now = Date(millis: Date().millis)
+        let tenant = Tenant(id: UUID(), name: name, active: true, keyPrefix: keyPrefix, createdAt: now, updatedAt: now)
+        _ = try await rows(
+            "INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, 1, ?, ?, ?, ?)",
+            [.text(tenant.id), .text(name), .text(keyHash), .text(keyPrefix), .date(now), .date(now)])
+        return tenant
+    }
+
+    public func tenant(id: UUID) async throws -> Tenant? {
+        try await rows("SELECT \(Self.tenantColumns) FROM tenants WHERE id = ?", [.text(id)]).first.map(Self.tenantRecord)?.tenant
+    }
+
+    public func tenant(keyHash: String) async throws -> TenantRecord? {
+        try await rows("SELECT \(Self.tenantColumns) FROM tenants WHERE key_hash = ?", [.text(keyHash)]).first.map(Self.tenantRecord)
+    }
+
+    public func tenants() async throws -> [Tenant] {
+        try await rows("SELECT \(Self.tenantColumns) FROM tenants ORDER BY created_at, id").map { try Self.tenantRecord($0).tenant }
+    }
+
+    public func tenantRecords(updatedSince since: Date) async throws -> [TenantRecord] {
+        let from: Int64 = since == .distantPast ? Int64.min : since.millis
+        return try await rows(
+            "SELECT \(Self.tenantColumns) FROM tenants WHERE updated_at >= ? ORDER BY updated_at", [.integer(Int(from))]
+        ).map(Self.tenantRecord)
+    }
+
+    public func setTenantActive(id: UUID, active: Bool) async throws -> Tenant? {
+        try await updateTenant(id: id, set: "active = ?", [.integer(active ? 1 : 0)])
+    }
+
+    public func rotateTenantKey(id: UUID, keyHash: String, keyPrefix: String) async throws -> Tenant? {
+        try await updateTenant(id: id, set: "key_hash = ?, key_prefix = ?", [.text(keyHash), .text(keyPrefix)])
+    }
+
+    private func updateTenant(id: UUID, set assignments: String, _ binds: [SQLiteData]) async throws -> Tenant? {
+        try await transaction { store in
+            _ = try await store.unlockedRows(
+                "UPDATE tenants SET \(assignments), updated_at = ? WHERE id = ?", binds + [.date(Date()), .text(id)])
+            return try await store.unlockedRows("SELECT \(Self.tenantColumns) FROM tenants WHERE id = ?", [.text(id)])
+                .first.map(Self.tenantRecord)?.tenant
+        }
+    }
+}
