@@ -50,6 +50,11 @@ public struct ModelPrice: Sendable, Hashable {
 public struct PricedCost: Sendable, Hashable {
     public var cost: Money
     public var unpriced: Bool
+
+    public init(cost: Money, unpriced: Bool) {
+        self.cost = cost
+        self.unpriced = unpriced
+    }
 }
 
 /// An immutable snapshot of the price table with SPEC §7's lookup order.

@@ -1,0 +1,29 @@
+# AI Aggregator — the two commands of the README, plus a few helpers.
+#   make run    install what is missing, build, start the embedded gateway (SQLite, stub provider)
+#   make test   install what is missing, start PostgreSQL on loopback, run every test
+SHELL := /bin/bash
+
+.PHONY: run test build release migrations bench clean
+
+migrations:
+	@python3 scripts/embed-migrations.py 2>/dev/null || { scripts/ensure-tools.sh python && python3 scripts/embed-migrations.py; }
+
+build: migrations
+	swift build --product aggregator
+
+release: migrations
+	swift build -c release --product aggregator
+
+run: release
+	./.build/release/aggregator serve
+
+test:
+	scripts/ensure-tools.sh python
+	$(MAKE) migrations
+	scripts/test.sh
+
+bench: release
+	scripts/bench.sh
+
+clean:
+	rm -rf .build .venv

@@ -1,0 +1,88 @@
+"""Starts the real `aggregator serve` binary on a free loopback port with a temporary SQLite file."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+BIN = os.environ.get("AGGREGATOR_BIN", os.path.join(os.path.dirname(__file__), "../../.build/debug/aggregator"))
+MAX_REQUEST_BYTES = 65536
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gateway:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.db = os.path.join(workdir, "data", "aggregator.sqlite")
+        self.port = free_port()
+        self.proc = None
+        self.key = None
+        self.log_path = os.path.join(workdir, "server.log")
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self):
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(self.port),
+            "DATABASE_URL": f"sqlite://{self.db}",
+            "ENABLE_STUB_PROVIDER": "true",
+            "MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
+            "MODEL_ROUTES": "fast=stub/echo",
+            "LOG_LEVEL": "warning",
+        }
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([BIN, "serve"], cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the gateway did not start; see " + self.log_path)
+        return self
+
+    def read_default_key(self):
+        """The key printed once on the first start of an empty store."""
+        deadline = time.time() + 10
+        text = ""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            text += line
+            m = re.search(r"sk-agg-[A-Za-z0-9]{32,}", text)
+            if m:
+                return m.group(0)
+        raise RuntimeError("no key printed: " + text)
+
+    def stop(self):
+        """SIGTERM, as an orchestrator would; the process must drain, flush usage and exit 0."""
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=60)
+        self.proc.stdout.close()
+        return code
+
+
+@pytest.fixture(scope="session")
+def gateway():
+    with tempfile.TemporaryDirectory() as workdir:
+        g = Gateway(workdir).start()
+        g.key = g.read_default_key()
+        yield g
+        if g.proc.poll() is None:
+            g.stop()
