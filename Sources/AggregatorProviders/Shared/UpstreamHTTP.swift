@@ -121,3 +121,62 @@ public struct UpstreamHTTP: Sendable {
         d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 }
+
+/// Turns a provider's streamed body (SSE, NDJSON) into OpenAI chunks, one piece of the body at a time.
+public protocol UpstreamStreamDecoder: Sendable {
+    /// True once the stream's own end marker (`[DONE]`, `done:true`, `message_stop`) was read; the sequence then
+    /// stops reading.
+    var isComplete: Bool { get }
+    /// Appends the chunks found in the next piece of the body; `nil` marks the end of the body, where a decoder
+    /// whose stream is not complete throws. Chunks appended before a throw are still delivered, then the error.
+    mutating func feed(_ bytes: ByteBuffer?, into chunks: inout [ChatCompletionChunk]) throws
+}
+
+/// A streamed response body as OpenAI chunks. It reads the next piece of the body only when the consumer asks
+/// for a chunk and none is decoded yet, so a slow client slows the upstream down (backpressure).
+public struct UpstreamChunkSequence<Decoder: UpstreamStreamDecoder>: AsyncSequence, Sendable {
+    public typealias Element = ChatCompletionChunk
+    let body: HTTPClientResponse.Body
+    let decoder: Decoder
+
+    public init(body: HTTPClientResponse.Body, decoder: Decoder) {
+        self.body = body
+        self.decoder = decoder
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: body.makeAsyncIterator(), decoder: decoder) }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var bytes: HTTPClientResponse.Body.AsyncIterator
+        var decoder: Decoder
+        var pending: ArraySlice<ChatCompletionChunk> = []
+        var failure: (any Error)?
+        var finished = false
+
+        init(bytes: HTTPClientResponse.Body.AsyncIterator, decoder: Decoder) {
+            self.bytes = bytes
+            self.decoder = decoder
+        }
+
+        public mutating func next() async throws -> ChatCompletionChunk? {
+            while pending.isEmpty {
+                if let failure {
+                    self.failure = nil
+                    finished = true
+                    throw failure
+                }
+                if finished || decoder.isComplete { return nil }
+                var chunks: [ChatCompletionChunk] = []
+                do {
+                    let buffer = try await bytes.next()
+                    if buffer == nil { finished = true }
+                    try decoder.feed(buffer, into: &chunks)
+                } catch {
+                    failure = UpstreamHTTP.map(error)
+                }
+                pending = chunks[...]
+            }
+            return pending.popFirst()
+        }
+    }
+}
