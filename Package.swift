@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "AggregatorServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

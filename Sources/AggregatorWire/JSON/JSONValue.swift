@@ -31,7 +31,8 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// A JSON object that keeps its keys in the order they were read or inserted, so what we write back is stable.
+/// A JSON object that writes its keys in insertion order. Equality ignores order, as JSON's does (a
+/// decoder does not report keys in source order).
 public struct JSONObject: Sendable, Hashable, Sequence {
     public private(set) var keys: [String] = []
     private var values: [String: JSONValue] = [:]
@@ -55,6 +56,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
             }
         }
     }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool { a.values == b.values }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(values) }
 
     public func makeIterator() -> some IteratorProtocol<(key: String, value: JSONValue)> {
         keys.lazy.map { (key: $0, value: self.values[$0]!) }.makeIterator()
