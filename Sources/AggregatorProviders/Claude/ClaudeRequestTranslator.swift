@@ -1,0 +1,108 @@
+import AggregatorCore
+import AggregatorWire
+
+/// OpenAI chat request → Anthropic Messages request (WIRE §2.7). Parameters and tools here; the message
+/// algorithm is in `ClaudeRequestTranslator+Messages.swift`.
+struct ClaudeRequestTranslator {
+    /// `max_tokens` for requests without a cap: nil means the model's largest output, else `fallbackMaxTokens`.
+    let defaultMaxTokens: Int?
+    static let fallbackMaxTokens = 4096
+    /// Text of a user turn that would otherwise be empty (Anthropic rejects empty turns and text blocks).
+    static let placeholder = "(empty)"
+
+    /// The request to send, and the name map that turns the upstream's tool names back into the client's.
+    struct Translation {
+        var request: ClaudeWire.Request
+        var toolNames: ClaudeIdentifierMap
+    }
+
+    func translate(_ chat: ChatCompletionRequest, stream: Bool) throws -> Translation {
+        try Self.rejectUnsupported(chat)
+        var names = ClaudeIdentifierMap(maxLength: 128)
+        var ids = ClaudeIdentifierMap(maxLength: nil)
+        names.reserve((chat.tools ?? []).map(\.name) + chat.messages.flatMap { ($0.toolCalls ?? []).map(\.function.name) })
+        ids.reserve(chat.messages.flatMap { ($0.toolCalls ?? []).map(\.id) + [$0.toolCallID].compactMap { $0 } })
+
+        var request = ClaudeWire.Request(
+            model: chat.model,
+            maxTokens: chat.outputTokenLimit ?? defaultMaxTokens ?? ClaudeModels.maxOutputTokens(chat.model) ?? Self.fallbackMaxTokens)
+        request.system = Self.systemTexts(chat.messages)
+        request.messages = try Self.messages(chat.messages, names: &names, ids: &ids)
+        (request.tools, request.toolChoice) = Self.tools(chat, history: request.messages, names: &names)
+        if let temperature = chat.temperature {
+            request.temperature = min(max(temperature, 0), 1)
+        } else {
+            // Newer models reject temperature and top_p together (WIRE §5.9): top_p only goes alone.
+            request.topP = chat.topP
+        }
+        request.stopSequences = (chat.stop ?? []).filter { !$0.allSatisfy(\.isWhitespace) }
+        request.stream = stream
+        request.userID = chat.user
+        return Translation(request: request, toolNames: names)
+    }
+
+    /// Fields with no Anthropic counterpart whose silent loss would change the answer's shape.
+    static func rejectUnsupported(_ chat: ChatCompletionRequest) throws {
+        if let n = chat.n, n > 1 {
+            throw invalid("The claude provider returns one choice; 'n' must be 1.", param: "n")
+        }
+        if let type = chat.responseFormat?["type"]?.stringValue, type != "text" {
+            throw invalid("'response_format' of type '\(type)' is not supported by the claude provider.", param: "response_format")
+        }
+    }
+
+    static func invalid(_ message: String, param: String) -> UpstreamError {
+        .status(status: 400, message: message, type: "invalid_request_error", code: nil, param: param, retryAfter: nil)
+    }
+
+    /// Every system and developer message's text, in order, one block per non-empty text (WIRE §5.13).
+    static func systemTexts(_ messages: [ChatMessage]) -> [String] {
+        messages.filter { $0.role == .system || $0.role == .developer }.flatMap { message -> [String] in
+            switch message.content {
+            case .text(let text)?: [text]
+            case .parts(let parts)?: parts.compactMap(\.text)
+            case nil: []
+            }
+        }.filter { !$0.isEmpty }
+    }
+
+    /// `tools` and `tool_choice`. When the history holds tool blocks but the client sent no tools (a
+    /// summarising call), the tools it used are declared again with `tool_choice: none` (WIRE §5.12).
+    static func tools(
+        _ chat: ChatCompletionRequest, history: [ClaudeWire.Message], names: inout ClaudeIdentifierMap
+    ) -> ([ClaudeWire.Tool], ClaudeWire.ToolChoice?) {
+        var offered = chat.tools ?? []
+        var choice: ClaudeWire.ToolChoice?
+        switch chat.toolChoice {
+        case .none?: choice = .init(type: "none")
+        case .auto?: choice = .init(type: "auto")
+        case .required?: choice = .init(type: "any")
+        case .function(let name)?: choice = .init(type: "tool", name: names.sanitized(name))
+        case .allowedTools(let mode, let allowed)?:
+            offered = offered.filter { allowed.contains($0.name) }
+            choice = .init(type: mode == "required" ? "any" : "auto")
+        case nil: break
+        }
+        if chat.parallelToolCalls == false, choice?.type != "none" {
+            if choice == nil { choice = .init(type: "auto") }
+            choice?.disableParallelToolUse = true
+        }
+        let tools = offered.map { tool in
+            ClaudeWire.Tool(
+                name: names.sanitized(tool.name), description: tool.description,
+                inputSchema: tool.parameters ?? .object(JSONObject(["type": .string("object"), "properties": .object(JSONObject())])))
+        }
+        if !tools.isEmpty { return (tools, choice) }
+        var used: [String] = []
+        for message in history {
+            for case .toolUse(_, let name, _) in message.content where !used.contains(name) { used.append(name) }
+        }
+        guard !used.isEmpty else { return ([], nil) }
+        let declared = used.map {
+            ClaudeWire.Tool(
+                name: $0, description: "Used earlier in this conversation; not available now.",
+                inputSchema: .object(JSONObject(["type": .string("object")])))
+        }
+        return (declared, .init(type: "none"))
+    }
+}
