@@ -57,12 +57,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AggregatorMessaging",
+            dependencies: ["AggregatorCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AggregatorServer",
             dependencies: [
                 "AggregatorWire",
                 "AggregatorCore",
                 "AggregatorProviders",
                 "AggregatorStore",
+                "AggregatorMessaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

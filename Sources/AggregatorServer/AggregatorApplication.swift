@@ -1,4 +1,5 @@
 import AggregatorCore
+import AggregatorMessaging
 import AggregatorProviders
 import AggregatorStore
 import AggregatorWire
@@ -14,6 +15,8 @@ public struct AggregatorApplication: Sendable {
     public let store: any Store
     public let recorder: UsageRecorder
     public let directory: Directory
+    public let bus: any EventBus
+    public let jobs: JobService?
     public let logger: Logger
     /// The key of the `default` tenant when this start created it (embedded mode, empty store).
     public let createdDefaultKey: String?
@@ -91,6 +94,23 @@ extension AggregatorApplication {
         let catalog = ModelCatalog(providers: providers, directory: directory)
         let gateway = ChatGateway(catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts))
 
+        // Events: every stored generation tells subscribers about its job and its usage.
+        let bus: any EventBus = InProcessEventBus()
+        recorder.onRecorded { generations in
+            for generation in generations {
+                bus.publish(.jobUpdated(generation.job))
+                if let usage = generation.usage { bus.publish(.usageRecorded(usage)) }
+            }
+        }
+        // Async jobs run in process in embedded mode.
+        var jobs: JobService?
+        if let jobStore = store as? any JobStore {
+            let queue = InProcessJobQueue()
+            let service = JobService(store: jobStore, queue: queue, bus: bus, gateway: gateway)
+            services.append(JobWorker(jobs: service, store: jobStore, queue: queue, concurrency: 4, logger: logger))
+            jobs = service
+        }
+
         let router = buildRouter(
             gateway: gateway, catalog: catalog, store: store, recorder: recorder,
             authenticator: Authenticator(adminKey: config.adminAPIKey, directory: directory), config: config)
@@ -101,7 +121,8 @@ extension AggregatorApplication {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         return AggregatorApplication(
-            app: app, store: store, recorder: recorder, directory: directory, logger: logger, createdDefaultKey: defaultKey)
+            app: app, store: store, recorder: recorder, directory: directory, bus: bus, jobs: jobs, logger: logger,
+            createdDefaultKey: defaultKey)
     }
 
     static func buildRouter(
@@ -123,7 +144,18 @@ extension AggregatorApplication {
         return router
     }
 
+    /// The remote providers whose configuration is present, in a stable order.
     static func remoteProviders(config: AppConfig, http: UpstreamHTTP) -> [any Provider] {
-        []
+        var providers: [any Provider] = []
+        if let openAI = config.openAI {
+            providers.append(OpenAIProvider(http: http, baseURL: openAI.baseURL, apiKey: openAI.apiKey))
+        }
+        if let anthropic = config.anthropic {
+            providers.append(ClaudeProvider(http: http, baseURL: anthropic.baseURL, apiKey: anthropic.apiKey))
+        }
+        if let ollama = config.ollamaURL {
+            providers.append(OllamaProvider(http: http, baseURL: ollama))
+        }
+        return providers
     }
 }

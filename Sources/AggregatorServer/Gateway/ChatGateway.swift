@@ -19,7 +19,9 @@ public struct ChatGateway: Sendable {
     }
 
     /// A non-streaming answer and the provider that gave it.
-    public func complete(_ request: ChatCompletionRequest, tenantID: UUID, requestID: String, logger: Logger) async throws -> (ChatCompletion, String) {
+    public func complete(
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, jobID: UUID = UUID(), logger: Logger
+    ) async throws -> (ChatCompletion, Generation) {
         let targets = try await catalog.resolve(request.model)
         let started = Date()
         var upstreamRequest = request
@@ -30,16 +32,18 @@ public struct ChatGateway: Sendable {
             do {
                 let completion = try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
                 let message = completion.choices.first?.message
-                record(
+                let generation = record(
                     tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
-                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started)
-                return (completion, target.provider.name)
+                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID)
+                return (completion, generation)
             } catch let error as UpstreamError {
                 if error.allowsFallback && i < targets.count - 1 {
                     logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
                     continue
                 }
-                record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
+                record(
+                    tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started,
+                    jobID: jobID)
                 throw GatewayError.upstream(error, provider: target.provider.name)
             }
         }
@@ -67,16 +71,18 @@ public struct ChatGateway: Sendable {
     }
 
     /// Meters one generation (off the response path: the recorder writes it in a batch).
+    @discardableResult
     func record(
         tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
-        started: Date
-    ) {
+        started: Date, jobID: UUID = UUID()
+    ) -> Generation {
         let generation = meter.generation(
             Meter.Outcome(
                 tenantID: tenantID, provider: target.provider.name, model: target.model, input: Self.inputText(request.messages),
                 output: output, error: error, usage: usage, startedAt: started, finishedAt: Date()),
-            prices: directory.prices)
+            prices: directory.prices, jobID: jobID)
         recorder.record(generation)
+        return generation
     }
 
     /// Usage for a generation whose upstream did not report it (a stream cut short): the stub's counting rule.

@@ -21,10 +21,10 @@ struct ChatCompletionsRoute {
         if chat.isStreaming {
             return try await stream(chat, tenantID: tenant.id, context: context)
         }
-        let (completion, provider) = try await gateway.complete(chat, tenantID: tenant.id, requestID: context.requestID, logger: context.logger)
+        let (completion, generation) = try await gateway.complete(chat, tenantID: tenant.id, requestID: context.requestID, logger: context.logger)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        headers[.aggregatorProvider] = provider
+        headers[.aggregatorProvider] = generation.job.provider
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: completion.jsonBytes)))
     }
 

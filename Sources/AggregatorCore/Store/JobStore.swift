@@ -1,0 +1,115 @@
+import Foundation
+
+/// Filters of the GraphQL `jobs` query (`tenantID` is honoured for the admin only; the caller enforces it).
+public struct JobFilter: Sendable, Hashable {
+    public var status: JobStatus?
+    public var type: JobType?
+    public var provider: String?
+    public var model: String?
+    public var from: Date?
+    public var to: Date?
+    /// Case-insensitive substring of the input or result.
+    public var search: String?
+    public var tenantID: UUID?
+
+    public init(
+        status: JobStatus? = nil, type: JobType? = nil, provider: String? = nil, model: String? = nil, from: Date? = nil, to: Date? = nil,
+        search: String? = nil, tenantID: UUID? = nil
+    ) {
+        self.status = status
+        self.type = type
+        self.provider = provider
+        self.model = model
+        self.from = from
+        self.to = to
+        self.search = search
+        self.tenantID = tenantID
+    }
+}
+
+/// Position in the newest-first job list: stable under concurrent inserts (new jobs land before page one).
+public struct JobCursor: Sendable, Hashable {
+    public var createdAt: Date
+    public var id: UUID
+
+    public init(createdAt: Date, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    /// Opaque text form for clients.
+    public var encoded: String {
+        let millis = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
+        return Data("\(millis):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+    }
+
+    public init?(encoded: String) {
+        guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let millis = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.createdAt = Date(timeIntervalSince1970: Double(millis) / 1000)
+        self.id = id
+    }
+}
+
+public struct JobPage: Sendable {
+    public var jobs: [Job]
+    public var hasNextPage: Bool
+    public var totalCount: Int
+
+    public init(jobs: [Job], hasNextPage: Bool, totalCount: Int) {
+        self.jobs = jobs
+        self.hasNextPage = hasNextPage
+        self.totalCount = totalCount
+    }
+}
+
+public enum UsageGroupBy: String, Sendable, Hashable, CaseIterable {
+    case provider, model, tenant, day
+}
+
+/// One group of `usageSummary`: the grouped fields are set, the others nil.
+public struct UsageAggregate: Sendable, Hashable {
+    public var tenantID: UUID?
+    public var provider: String?
+    public var model: String?
+    /// `YYYY-MM-DD`, UTC.
+    public var day: String?
+    public var requests: Int
+    public var tokensIn: Int
+    public var tokensOut: Int
+    public var cost: Money
+
+    public init(
+        tenantID: UUID? = nil, provider: String? = nil, model: String? = nil, day: String? = nil, requests: Int, tokensIn: Int, tokensOut: Int,
+        cost: Money
+    ) {
+        self.tenantID = tenantID
+        self.provider = provider
+        self.model = model
+        self.day = day
+        self.requests = requests
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.cost = cost
+    }
+}
+
+/// Async jobs and the reporting queries over jobs and usage.
+public protocol JobStore: Sendable {
+    /// Stores a new job (normally `pending`).
+    func insertJob(_ job: Job) async throws
+    /// `pending → processing` with `started_at`, atomically; nil when the job is not pending (taken, cancelled).
+    func claimJob(id: UUID, at: Date) async throws -> Job?
+    /// Writes the outcome of a `processing` job. False when the job is no longer processing (cancelled, or
+    /// already finished): a job never completes twice.
+    func finishJob(_ job: Job) async throws -> Bool
+    /// `pending|processing → cancelled`; returns the job as it now is, nil when unknown (or another tenant's).
+    func cancelJob(id: UUID, tenantID: UUID?, at: Date) async throws -> Job?
+    /// Jobs left `processing` by a crash go back to `pending`; returns every pending job id, oldest first.
+    func recoverJobs() async throws -> [UUID]
+    /// Newest first, after `after`, at most `first`.
+    func jobs(filter: JobFilter, first: Int, after: JobCursor?) async throws -> JobPage
+    /// Usage rows between `from` (inclusive) and `to` (exclusive), grouped, with exact sums.
+    func usageSummary(tenantID: UUID?, from: Date?, to: Date?, groupBy: [UsageGroupBy]) async throws -> [UsageAggregate]
+}

@@ -1,0 +1,78 @@
+import AggregatorCore
+import AggregatorWire
+import Foundation
+import Logging
+
+/// Async jobs: created `pending`, queued, run by a worker through the same provider path as `/v1`, every
+/// change published on the event bus.
+public struct JobService: Sendable {
+    let store: any JobStore
+    let queue: any JobQueue
+    let bus: any EventBus
+    let gateway: ChatGateway
+
+    public init(store: any JobStore, queue: any JobQueue, bus: any EventBus, gateway: ChatGateway) {
+        self.store = store
+        self.queue = queue
+        self.bus = bus
+        self.gateway = gateway
+    }
+
+    /// Stores a pending job and queues it; returns at once.
+    public func create(tenantID: UUID, type: JobType, model: String, input: String) async throws -> Job {
+        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+        let job = Job(tenantID: tenantID, type: type, status: .pending, input: input, model: model, createdAt: now, updatedAt: now)
+        try await store.insertJob(job)
+        bus.publish(.jobUpdated(job))
+        try await queue.enqueue(job.id)
+        return job
+    }
+
+    public func cancel(id: UUID, tenantID: UUID?) async throws -> Job? {
+        guard let job = try await store.cancelJob(id: id, tenantID: tenantID, at: Date()) else { return nil }
+        bus.publish(.jobUpdated(job))
+        return job
+    }
+
+    /// Runs one queued job, if it is still pending. Never finishes a job twice.
+    func run(id: UUID, logger: Logger) async {
+        do {
+            guard let job = try await store.claimJob(id: id, at: Date()) else { return }
+            bus.publish(.jobUpdated(job))
+            var finished = job
+            let now = Date()
+            finished.updatedAt = now
+            finished.finishedAt = now
+            switch job.type {
+            case .text:
+                do {
+                    var request = ChatCompletionRequest(
+                        model: job.model ?? "", messages: [ChatMessage(role: .user, content: .text(job.input))])
+                    request.stream = false
+                    let (completion, generation) = try await gateway.complete(
+                        request, tenantID: job.tenantID, requestID: "job_\(job.id.uuidString.lowercased())", jobID: job.id, logger: logger)
+                    finished.status = .completed
+                    finished.result = completion.choices.first.map { ChatGateway.outputText($0.message) } ?? ""
+                    finished.provider = generation.job.provider
+                    finished.model = generation.job.model
+                    finished.tokensIn = generation.job.tokensIn
+                    finished.tokensOut = generation.job.tokensOut
+                    finished.cost = generation.job.cost
+                } catch let error as GatewayError {
+                    finished.status = .failed
+                    finished.error = error.body.message
+                }
+            case .image:
+                finished.status = .failed
+                finished.error = "No provider that is on can generate images."
+            }
+            finished.updatedAt = Date()
+            finished.finishedAt = finished.updatedAt
+            if try await store.finishJob(finished) {
+                bus.publish(.jobUpdated(finished))
+            }
+        } catch {
+            logger.error("job failed to run", metadata: ["job": "\(id)", "error.type": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+}
