@@ -112,7 +112,7 @@ extension AggregatorApplication {
         }
 
         let router = buildRouter(
-            gateway: gateway, catalog: catalog, store: store, recorder: recorder,
+            gateway: gateway, catalog: catalog, store: store, recorder: recorder, bus: bus,
             authenticator: Authenticator(adminKey: config.adminAPIKey, directory: directory), config: config)
         let app = Application(
             router: router,
@@ -126,7 +126,8 @@ extension AggregatorApplication {
     }
 
     static func buildRouter(
-        gateway: ChatGateway, catalog: ModelCatalog, store: any Store, recorder: UsageRecorder, authenticator: Authenticator, config: AppConfig
+        gateway: ChatGateway, catalog: ModelCatalog, store: any Store, recorder: UsageRecorder, bus: any EventBus,
+        authenticator: Authenticator, config: AppConfig
     ) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
@@ -141,6 +142,11 @@ extension AggregatorApplication {
         let models = ModelsRoute(catalog: catalog)
         v1.get("/models") { request, context in try await models.list(request, context: context) }
         v1.get("/models/**") { request, context in try await models.one(request, context: context) }
+
+        let stream = router.group("/stream").add(middleware: AuthMiddleware(authenticator: authenticator))
+        let streams = StreamRoutes(gateway: gateway, store: store, bus: bus, maxRequestBytes: config.maxRequestBytes)
+        stream.post("") { request, context in try await streams.generate(request, context: context) }
+        stream.get("/jobs/:id") { request, context in try await streams.follow(request, context: context) }
         return router
     }
 

@@ -50,8 +50,4 @@ struct StreamRelay {
 
     /// Text that counts as completion tokens when the upstream never reported usage.
     var producedText: String { text + toolCalls.values.map(\.arguments).joined() }
-
-    static func errorFrame(_ body: APIErrorBody) -> [UInt8] {
-        ServerSentEvent.dataFrame(body.jsonBytes)
-    }
 }

@@ -31,47 +31,9 @@ struct ChatCompletionsRoute {
     private func stream(_ chat: ChatCompletionRequest, tenantID: UUID, context: AppRequestContext) async throws -> Response {
         let started = Date()
         let (chunks, target) = try await gateway.openStream(chat, requestID: context.requestID, logger: context.logger)
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        headers[.aggregatorProvider] = target.provider.name
-        let gateway = self.gateway
-        let logger = context.logger
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                var relay = StreamRelay(wantsUsage: chat.wantsStreamUsage)
-                var failure: String?
-                var clientGone = false
-                do {
-                    for try await chunk in chunks {
-                        guard let frame = relay.frame(for: chunk) else { continue }
-                        do {
-                            try await writer.write(ByteBuffer(bytes: frame))
-                        } catch {
-                            clientGone = true
-                            throw error
-                        }
-                    }
-                    try await writer.write(ByteBuffer(bytes: ServerSentEvent.done))
-                    try await writer.finish(nil)
-                } catch {
-                    if clientGone || Task.isCancelled {
-                        failure = "client disconnected"
-                        logger.info("client left mid-stream; upstream cancelled")
-                    } else {
-                        let upstream = (error as? UpstreamError) ?? UpstreamError.connection("stream failed")
-                        failure = upstream.kind
-                        let mapped = GatewayError.upstream(upstream, provider: target.provider.name)
-                        logger.warning("stream failed after it began", metadata: ["error": "\(upstream.kind)"])
-                        try? await writer.write(ByteBuffer(bytes: StreamRelay.errorFrame(mapped.body)))
-                        try? await writer.finish(nil)
-                    }
-                }
-                let usage = relay.usage ?? gateway.estimate(chat, output: relay.producedText)
-                gateway.record(
-                    tenantID: tenantID, target: target, request: chat, output: relay.output, error: failure, usage: usage, started: started)
-            })
+        return StreamResponder(gateway: gateway).response(
+            chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: UUID(), framing: .openAI,
+            logger: context.logger)
     }
 }
 

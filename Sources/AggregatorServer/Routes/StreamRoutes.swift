@@ -1,0 +1,142 @@
+import AggregatorCore
+import AggregatorWire
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `/stream` for browsers (SPEC §6): `event: token` (`{"text"}`), `event: usage` (`{"tokensIn","tokensOut","cost"}`),
+/// `event: done` (`{"jobId"}`), or `event: error`. `GET /stream/jobs/{id}` follows an async job the same way.
+struct StreamRoutes {
+    let gateway: ChatGateway
+    let store: any Store
+    let bus: any EventBus
+    let maxRequestBytes: Int
+
+    /// `{"model", "messages"}` or `{"model", "prompt"}`.
+    struct Body: Decodable {
+        var model: String
+        var messages: [ChatMessage]?
+        var prompt: String?
+    }
+
+    func generate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard case .tenant(let tenant) = try context.requirePrincipal() else {
+            throw GatewayError.forbidden("The admin key cannot make generations: use a tenant's key.")
+        }
+        let bytes = try await RequestBody.collect(request, limit: maxRequestBytes)
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw ChatRequestValidator.badRequest(error)
+        }
+        let messages = body.messages ?? body.prompt.map { [ChatMessage(role: .user, content: .text($0))] } ?? []
+        guard !messages.isEmpty else { throw GatewayError.badRequest("Send 'messages' or 'prompt'.", param: "messages") }
+        var chat = ChatCompletionRequest(model: body.model, messages: messages, stream: true)
+        try ChatRequestValidator.validate(chat)
+        chat.streamOptions = nil
+        let started = Date()
+        let jobID = UUID()
+        let (chunks, target) = try await gateway.openStream(chat, requestID: context.requestID, logger: context.logger)
+        return StreamResponder(gateway: gateway).response(
+            chunks: chunks, target: target, request: chat, tenantID: tenant.id, started: started, jobID: jobID, framing: .browser,
+            logger: context.logger)
+    }
+
+    func follow(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
+            throw GatewayError.notFound("No such job.")
+        }
+        // Subscribe before reading, so no change between the read and the subscription is missed.
+        let events = bus.subscribe(bufferSize: 64)
+        // Another tenant's job reads as missing, not as forbidden.
+        guard let job = try await store.job(id: id), principal.isAdmin || job.tenantID == principal.tenantID else {
+            throw GatewayError.notFound("No such job.")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var current = job
+                try await writer.write(ByteBuffer(bytes: Self.statusFrame(current)))
+                if !current.status.isFinal {
+                    for try await event in events {
+                        guard case .jobUpdated(let updated) = event, updated.id == id else { continue }
+                        current = updated
+                        try await writer.write(ByteBuffer(bytes: Self.statusFrame(current)))
+                        if current.status.isFinal { break }
+                    }
+                }
+                try await writer.write(ByteBuffer(bytes: Self.endFrames(current)))
+                try await writer.finish(nil)
+            })
+    }
+
+    static func statusFrame(_ job: Job) -> [UInt8] {
+        ServerSentEvent(event: "status", data: JSONWriter.object { $0.field("status", job.status.rawValue) }).bytes
+    }
+
+    static func endFrames(_ job: Job) -> [UInt8] {
+        switch job.status {
+        case .completed:
+            return ServerSentEvent(event: "token", data: JSONWriter.object { $0.field("text", job.result ?? "") }).bytes
+                + usageFrame(tokensIn: job.tokensIn, tokensOut: job.tokensOut, cost: job.cost) + doneFrame(job.id)
+        default:
+            let message = job.status == .cancelled ? "The job was cancelled." : (job.error ?? "The job failed.")
+            return ServerSentEvent(event: "error", data: JSONWriter.object { $0.field("message", message); $0.field("jobId", job.id.uuidString.lowercased()) }).bytes
+        }
+    }
+
+    static func usageFrame(tokensIn: Int, tokensOut: Int, cost: Money) -> [UInt8] {
+        ServerSentEvent(
+            event: "usage",
+            data: JSONWriter.object { w in
+                w.field("tokensIn", tokensIn)
+                w.field("tokensOut", tokensOut)
+                w.field("cost", cost.description)
+            }
+        ).bytes
+    }
+
+    static func doneFrame(_ jobID: UUID) -> [UInt8] {
+        ServerSentEvent(event: "done", data: JSONWriter.object { $0.field("jobId", jobID.uuidString.lowercased()) }).bytes
+    }
+}
+
+extension StreamResponder.Framing {
+    /// `/stream`: `token` events, then `usage` and `done`, or one `error` event.
+    static let browser = StreamResponder.Framing(
+        chunk: { chunk, relay in
+            _ = relay.frame(for: chunk)
+            guard let text = chunk.choices.first?.delta.content, !text.isEmpty else { return nil }
+            return ServerSentEvent(event: "token", data: JSONWriter.object { $0.field("text", text) }).bytes
+        },
+        end: { generation in
+            StreamRoutes.usageFrame(
+                tokensIn: generation.job.tokensIn, tokensOut: generation.job.tokensOut, cost: generation.job.cost)
+                + StreamRoutes.doneFrame(generation.job.id)
+        },
+        error: { error in
+            ServerSentEvent(
+                event: "error",
+                data: JSONWriter.object { w in
+                    w.field("message", error.body.message)
+                    w.field("type", error.body.type)
+                    w.field("code", error.body.code)
+                }
+            ).bytes
+        })
+}
+
+extension JSONWriter {
+    /// Compact JSON text of one object.
+    static func object(_ body: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter()
+        writer.object(body)
+        return writer.string
+    }
+}
