@@ -21,8 +21,11 @@ def free_port():
 
 
 class Gateway:
-    def __init__(self, workdir):
+    def __init__(self, workdir, env=None):
+        """`env`: extra variables for the process, overriding the defaults below (e.g. provider keys and
+        URLs, `MODEL_ROUTES`)."""
         self.workdir = workdir
+        self.extra_env = dict(env or {})
         self.db = os.path.join(workdir, "data", "aggregator.sqlite")
         self.port = free_port()
         self.proc = None
@@ -44,6 +47,7 @@ class Gateway:
             "MODEL_ROUTES": "fast=stub/echo",
             "LOG_LEVEL": "warning",
         }
+        env.update(self.extra_env)
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([BIN, "serve"], cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
         deadline = time.time() + 30
