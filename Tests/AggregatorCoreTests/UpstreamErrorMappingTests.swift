@@ -43,6 +43,7 @@ import Testing
         #expect(mapped.body.type == c.type)
         #expect(mapped.body.code == c.code)
         #expect(mapped.headers["retry-after"] == c.retryAfter)
+        #expect(mapped.headers["x-aggregator-provider"] == "claude")
     }
 
     @Test func upstreamMessageIsCarriedOverFor4xx() {

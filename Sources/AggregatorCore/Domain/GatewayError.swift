@@ -54,8 +54,14 @@ public struct GatewayError: Error, Sendable, Equatable {
         GatewayError(status: 500, body: .init(message: message, type: "server_error", code: nil))
     }
 
-    /// SPEC §5's mapping of upstream failures.
+    /// SPEC §5's mapping of upstream failures. The answer names the provider that failed.
     public static func upstream(_ error: UpstreamError, provider: String) -> GatewayError {
+        var mapped = mapUpstream(error, provider: provider)
+        mapped.headers["x-aggregator-provider"] = provider
+        return mapped
+    }
+
+    private static func mapUpstream(_ error: UpstreamError, provider: String) -> GatewayError {
         switch error {
         case .status(let code, let message, let type, let upstreamCode, let param, let retryAfter):
             var headers: [String: String] = [:]

@@ -51,7 +51,10 @@ public struct ChatGateway: Sendable {
     }
 
     /// An open upstream stream and its target, after falling over past targets that failed before streaming.
-    public func openStream(_ request: ChatCompletionRequest, requestID: String, logger: Logger) async throws -> (ChunkStream, ResolvedTarget) {
+    /// A target that refuses before streaming is metered as a failed job, like a refused plain call.
+    public func openStream(
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, logger: Logger
+    ) async throws -> (ChunkStream, ResolvedTarget) {
         let targets = try await catalog.resolve(request.model)
         var upstreamRequest = request
         upstreamRequest.stream = true
@@ -64,6 +67,7 @@ public struct ChatGateway: Sendable {
                     logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
                     continue
                 }
+                record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
                 throw GatewayError.upstream(error, provider: target.provider.name)
             }
         }

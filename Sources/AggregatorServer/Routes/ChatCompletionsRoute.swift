@@ -30,7 +30,8 @@ struct ChatCompletionsRoute {
 
     private func stream(_ chat: ChatCompletionRequest, tenantID: UUID, context: AppRequestContext) async throws -> Response {
         let started = Date()
-        let (chunks, target) = try await gateway.openStream(chat, requestID: context.requestID, logger: context.logger)
+        let (chunks, target) = try await gateway.openStream(
+            chat, tenantID: tenantID, requestID: context.requestID, started: started, logger: context.logger)
         return StreamResponder(gateway: gateway).response(
             chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: UUID(), framing: .openAI,
             logger: context.logger)

@@ -38,7 +38,8 @@ struct StreamRoutes {
         chat.streamOptions = nil
         let started = Date()
         let jobID = UUID()
-        let (chunks, target) = try await gateway.openStream(chat, requestID: context.requestID, logger: context.logger)
+        let (chunks, target) = try await gateway.openStream(
+            chat, tenantID: tenant.id, requestID: context.requestID, started: started, logger: context.logger)
         return StreamResponder(gateway: gateway).response(
             chunks: chunks, target: target, request: chat, tenantID: tenant.id, started: started, jobID: jobID, framing: .browser,
             logger: context.logger)
