@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         .target(
@@ -59,6 +61,16 @@ let package = Package(
         .target(
             name: "AggregatorMessaging",
             dependencies: ["AggregatorCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AggregatorGraphQL",
+            dependencies: [
+                "AggregatorCore",
+                "AggregatorWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GraphQL", package: "GraphQL"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,63 @@
+import AggregatorCore
+import Foundation
+import GraphQL
+
+/// `me`, and the admin's `tenants`, `createTenant`, `rotateTenantKey`, `setTenantActive`. Every change is
+/// put into this instance's directory at once; other instances see it on their next refresh.
+enum TenantResolvers {
+    /// The admin key belongs to no tenant; `me` shows it as this fixed pseudo-tenant.
+    static let adminTenant = Tenant(
+        id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), name: "admin", active: true, keyPrefix: "admin",
+        createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0))
+
+    static func me(_ c: GraphQLContext) -> Tenant {
+        switch c.principal {
+        case .admin: adminTenant
+        case .tenant(let tenant): tenant
+        }
+    }
+
+    static func tenants(_ c: GraphQLContext) async throws -> [Tenant] {
+        try c.requireAdmin("tenants")
+        return try await c.services.store.tenants()
+    }
+
+    static func createTenant(_ args: Map, _ c: GraphQLContext) async throws -> TenantWithKey {
+        try c.requireAdmin("createTenant")
+        let name = (args["name"].optionalString ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw GraphQLAPIError.badInput("name must be 1 to 200 characters.") }
+        let key = APIKey.generate()
+        let tenant = try await c.services.store.createTenant(name: name, keyHash: APIKey.hash(key), keyPrefix: APIKey.displayPrefix(key))
+        c.services.directory.remember(TenantRecord(tenant: tenant, keyHash: APIKey.hash(key)))
+        return TenantWithKey(tenant: tenant, apiKey: key)
+    }
+
+    static func rotateTenantKey(_ args: Map, _ c: GraphQLContext) async throws -> TenantWithKey {
+        try c.requireAdmin("rotateTenantKey")
+        let id = try tenantID(args)
+        let key = APIKey.generate()
+        guard let tenant = try await c.services.store.rotateTenantKey(id: id, keyHash: APIKey.hash(key), keyPrefix: APIKey.displayPrefix(key))
+        else { throw GraphQLAPIError.notFound("No tenant with id '\(id.graphQLID)'.") }
+        c.services.directory.remember(TenantRecord(tenant: tenant, keyHash: APIKey.hash(key)))
+        return TenantWithKey(tenant: tenant, apiKey: key)
+    }
+
+    static func setTenantActive(_ args: Map, _ c: GraphQLContext) async throws -> Tenant {
+        try c.requireAdmin("setTenantActive")
+        let id = try tenantID(args)
+        guard let active = args["active"].bool else { throw GraphQLAPIError.badInput("active is required.") }
+        guard let tenant = try await c.services.store.setTenantActive(id: id, active: active) else {
+            throw GraphQLAPIError.notFound("No tenant with id '\(id.graphQLID)'.")
+        }
+        // The directory keys tenants by key hash: fetch this tenant's record to apply the change at once.
+        let records = try await c.services.store.tenantRecords(updatedSince: tenant.updatedAt.addingTimeInterval(-1))
+        if let record = records.first(where: { $0.tenant.id == id }) { c.services.directory.remember(record) }
+        return tenant
+    }
+
+    private static func tenantID(_ args: Map) throws -> UUID {
+        let text = args["id"].optionalString ?? ""
+        guard let id = UUID(uuidString: text) else { throw GraphQLAPIError.notFound("No tenant with id '\(text)'.") }
+        return id
+    }
+}
