@@ -4,8 +4,19 @@ import AggregatorStore
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 @main
+enum Entry {
+    static func main() async {
+        // Swift concurrency runs on NIO's event loops: request handling then hops no threads. This must
+        // happen on the main thread before any other task starts.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await Aggregator.main()
+    }
+}
+
 struct Aggregator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregator",
@@ -76,17 +87,16 @@ struct Migrate: AsyncParsableCommand {
         let (config, logger) = bootstrap()
         let store = try await AggregatorApplication.openStore(config, logger: logger)
         defer { Task { try? await store.close() } }
-        guard let sqlite = store as? SQLiteStore else { throw ValidationError("unsupported store") }
+        guard let migrating = store as? any MigratingStore else { throw ValidationError("this store has no migrations") }
         switch direction {
         case "up":
-            let applied = try await sqlite.migrate()
-            let (version, _) = try await sqlite.schemaVersion()
+            let applied = try await migrating.migrate(to: type(of: migrating).latestVersion)
+            let (version, _) = try await migrating.schemaVersion()
             print("applied \(applied) migration(s); schema version \(version)")
         case "down":
-            let (version, _) = try await sqlite.schemaVersion()
-            let versions = SQLiteStore.migrations.map(\.version).filter { $0 <= version }
-            let target = versions.count > steps ? versions[versions.count - steps - 1] : 0
-            let undone = try await sqlite.migrate(to: target)
+            let (version, _) = try await migrating.schemaVersion()
+            let target = type(of: migrating).version(steps, below: version)
+            let undone = try await migrating.migrate(to: target)
             print("rolled back \(undone) migration(s); schema version \(target)")
         default:
             throw ValidationError("direction must be up or down")

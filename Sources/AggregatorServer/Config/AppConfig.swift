@@ -30,6 +30,11 @@ public struct AppConfig: Sendable {
     public struct RemoteProviderConfig: Sendable, Equatable {
         public var apiKey: String
         public var baseURL: String
+
+        public init(apiKey: String, baseURL: String) {
+            self.apiKey = apiKey
+            self.baseURL = baseURL
+        }
     }
 
     public enum LogFormat: String, Sendable { case text, json }
