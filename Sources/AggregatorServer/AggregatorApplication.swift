@@ -1,4 +1,5 @@
 import AggregatorCore
+import AggregatorGraphQL
 import AggregatorMessaging
 import AggregatorProviders
 import AggregatorStore
@@ -59,7 +60,9 @@ extension AggregatorApplication {
 
     /// Builds everything. In embedded mode migrations are applied here and an empty store gets a
     /// `default` tenant, whose key is returned (and printed once by the caller).
-    public static func build(config: AppConfig, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+    public static func build(
+        config: AppConfig, logger: Logger, graphQL: GraphQLSettings = GraphQLSettings(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws
         -> AggregatorApplication
     {
         if config.redisURL != nil {
@@ -111,11 +114,24 @@ extension AggregatorApplication {
             jobs = service
         }
 
+        let authenticator = Authenticator(adminKey: config.adminAPIKey, directory: directory)
         let router = buildRouter(
             gateway: gateway, catalog: catalog, store: store, recorder: recorder, bus: bus,
-            authenticator: Authenticator(adminKey: config.adminAPIKey, directory: directory), config: config)
+            authenticator: authenticator, config: config)
+        // GraphQL: /graphql over HTTP and WebSocket, /graphql/schema, /playground.
+        var graphQLRoutes: GraphQLRoutes?
+        if let jobStore = store as? any JobStore, let jobs {
+            let graphQLServices = GraphQLServices(
+                store: store, jobStore: jobStore, directory: directory, catalog: catalog, bus: bus,
+                jobs: JobActions(
+                    create: { tenantID, type, model, input in try await jobs.create(tenantID: tenantID, type: type, model: model, input: input) },
+                    cancel: { id, tenantID in try await jobs.cancel(id: id, tenantID: tenantID) }))
+            graphQLRoutes = try GraphQLRoutes(services: graphQLServices, authenticator: authenticator, settings: graphQL, logger: logger)
+            try graphQLRoutes?.register(on: router, playground: config.enablePlayground)
+        }
         let app = Application(
             router: router,
+            server: graphQLRoutes?.server ?? .http1(),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
