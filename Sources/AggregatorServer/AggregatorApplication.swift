@@ -53,8 +53,8 @@ extension AggregatorApplication {
         switch config.store {
         case .sqlite(let path):
             return try await SQLiteStore.open(path: path, logger: logger)
-        case .postgres:
-            throw AppConfig.Error(variable: "DATABASE_URL", problem: "PostgreSQL is not supported by this build yet; use sqlite://PATH")
+        case .postgres(let url):
+            return try PostgresStore.open(url: url, logger: logger)
         }
     }
 
@@ -71,11 +71,16 @@ extension AggregatorApplication {
         let store = try await openStore(config, logger: logger)
         var defaultKey: String?
         do {
-            try await store.migrate()
-            if try await store.tenants().isEmpty {
-                let key = APIKey.generate()
-                _ = try await store.createTenant(name: "default", keyHash: APIKey.hash(key), keyPrefix: APIKey.displayPrefix(key))
-                defaultKey = key
+            if case .postgres = config.store, let migrating = store as? any MigratingStore {
+                // Scaled mode: the operator migrates (`aggregator migrate`); never serve on an older schema.
+                try await migrating.checkSchema()
+            } else {
+                try await store.migrate()
+                if try await store.tenants().isEmpty {
+                    let key = APIKey.generate()
+                    _ = try await store.createTenant(name: "default", keyHash: APIKey.hash(key), keyPrefix: APIKey.displayPrefix(key))
+                    defaultKey = key
+                }
             }
         } catch {
             try? await store.close()
