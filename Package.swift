@@ -97,7 +97,14 @@ let package = Package(
             dependencies: [
                 "AggregatorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "aggregator-bench-upstream",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

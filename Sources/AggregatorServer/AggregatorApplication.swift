@@ -106,7 +106,7 @@ extension AggregatorApplication {
         let bus: any EventBus = InProcessEventBus()
         recorder.onRecorded { generations in
             for generation in generations {
-                bus.publish(.jobUpdated(generation.job))
+                if generation.isNewJob { bus.publish(.jobUpdated(generation.job)) }
                 if let usage = generation.usage { bus.publish(.usageRecorded(usage)) }
             }
         }

@@ -31,8 +31,8 @@ struct ClaudeHarness {
         } catch {
             result = .failure(error)
         }
-        upstream.stop()
         try await client.shutdown()
+        await upstream.shutdown()
         return try result.get()
     }
 

@@ -142,7 +142,7 @@ import Testing
 
     @Test func stalledStreamTimesOut() async throws {
         let (chunks, error) = try await UpstreamHarness.run(
-            timeout: .milliseconds(300),
+            timeout: .seconds(3),
             { _ in try! Replay.stalling("ollama/chat-stream-text.ndjson", contentType: "application/x-ndjson", after: 1) }
         ) { harness in
             await drain(try await provider(harness).stream(try providerRequest(Self.ask)))

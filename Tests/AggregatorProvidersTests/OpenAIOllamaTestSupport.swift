@@ -21,12 +21,12 @@ struct UpstreamHarness {
         let harness = UpstreamHarness(upstream: upstream, http: UpstreamHTTP(client: client, timeout: timeout))
         do {
             let result = try await body(harness)
-            upstream.stop()
             try await client.shutdown()
+            await upstream.shutdown()
             return result
         } catch {
-            upstream.stop()
             try? await client.shutdown()
+            await upstream.shutdown()
             throw error
         }
     }

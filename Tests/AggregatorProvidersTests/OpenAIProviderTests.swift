@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func answerThatIsNotACompletionIsAProtocolError() async throws {
-        try await UpstreamHarness.run({ _ in .json("<html>gateway</html>") }) { harness in
+        _ = try await UpstreamHarness.run({ _ in .json("<html>gateway</html>") }) { harness in
             await #expect(throws: UpstreamError.protocolError("openai sent a body that is not a ChatCompletion")) {
                 _ = try await provider(harness).complete(try providerRequest(Self.ask))
             }

@@ -138,7 +138,7 @@ import Testing
 
     @Test func stalledStreamTimesOut() async throws {
         let (chunks, error) = try await UpstreamHarness.run(
-            timeout: .milliseconds(300),
+            timeout: .seconds(3),
             { _ in try! Replay.stalling("openai/stream-text.sse", contentType: "text/event-stream", after: 2) }
         ) { harness in
             await drain(try await provider(harness).stream(try providerRequest(Self.ask)))

@@ -6,7 +6,6 @@ import Testing
 @Suite struct FakeUpstreamTests {
     @Test func fakeUpstreamRecordsAndReplies() async throws {
         let upstream = try await FakeUpstream.start { _ in .json(#"{"error":{"message":"nope","type":"invalid_request_error"}}"#, status: 400) }
-        defer { upstream.stop() }
         let client = UpstreamHTTP.makeClient(timeout: .seconds(5))
         let http = UpstreamHTTP(client: client, timeout: .seconds(5))
         await #expect(throws: UpstreamError.status(status: 400, message: "nope", type: "invalid_request_error", code: nil, param: nil, retryAfter: nil)) {
@@ -15,5 +14,6 @@ import Testing
         #expect(upstream.requests.map(\.path) == ["/v1/x"])
         #expect(upstream.requests.first?.bodyText == "{}")
         try await client.shutdown()
+        await upstream.shutdown()
     }
 }

@@ -88,9 +88,12 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
 public struct Generation: Sendable, Hashable {
     public var job: Job
     public var usage: UsageRecord?
+    /// False for an async job, whose row exists already and whose changes the job service publishes.
+    public var isNewJob: Bool
 
-    public init(job: Job, usage: UsageRecord?) {
+    public init(job: Job, usage: UsageRecord?, isNewJob: Bool = true) {
         self.job = job
         self.usage = usage
+        self.isNewJob = isNewJob
     }
 }

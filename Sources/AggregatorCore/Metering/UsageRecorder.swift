@@ -10,6 +10,8 @@ import Synchronization
 public final class UsageRecorder: Sendable {
     private struct State {
         var pending: [Generation] = []
+        /// Rows taken by a flush that has not finished yet.
+        var inFlight = 0
         var storeHealthy = true
         var listeners: [@Sendable ([Generation]) -> Void] = []
     }
@@ -40,26 +42,34 @@ public final class UsageRecorder: Sendable {
         state.withLock { $0.listeners.append(listener) }
     }
 
-    public var pendingCount: Int { state.withLock { $0.pending.count } }
+    public var pendingCount: Int { state.withLock { $0.pending.count + $0.inFlight } }
     public var isFull: Bool { pendingCount >= capacity }
     public var isStoreHealthy: Bool { state.withLock { $0.storeHealthy } }
 
-    /// Writes everything pending now. Throws when the store fails (rows stay queued).
+    /// Writes everything pending now. Throws when the store fails (those rows go back to the front of the
+    /// queue). Safe to call while the writer loop runs: each batch is taken out of the queue by one caller.
     public func flush() async throws {
         while true {
             let batch: [Generation] = state.withLock { s in
                 let n = min(batchSize, s.pending.count)
-                return Array(s.pending.prefix(n))
+                let batch = Array(s.pending.prefix(n))
+                s.pending.removeFirst(n)
+                s.inFlight += n
+                return batch
             }
             if batch.isEmpty { return }
             do {
                 try await store.record(batch)
             } catch {
-                state.withLock { $0.storeHealthy = false }
+                state.withLock { s in
+                    s.pending.insert(contentsOf: batch, at: 0)
+                    s.inFlight -= batch.count
+                    s.storeHealthy = false
+                }
                 throw error
             }
             let listeners = state.withLock { s in
-                s.pending.removeFirst(batch.count)
+                s.inFlight -= batch.count
                 s.storeHealthy = true
                 return s.listeners
             }

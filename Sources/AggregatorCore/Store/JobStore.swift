@@ -38,16 +38,17 @@ public struct JobCursor: Sendable, Hashable {
     }
 
     /// Opaque text form for clients.
+    /// Opaque text form for clients (microseconds, the finest precision a store keeps).
     public var encoded: String {
-        let millis = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
-        return Data("\(millis):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+        let micros = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())
+        return Data("\(micros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
     }
 
     public init?(encoded: String) {
         guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: ":")
-        guard parts.count == 2, let millis = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        self.createdAt = Date(timeIntervalSince1970: Double(millis) / 1000)
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.createdAt = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
         self.id = id
     }
 }

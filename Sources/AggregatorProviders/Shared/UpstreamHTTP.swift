@@ -30,6 +30,9 @@ public struct UpstreamHTTP: Sendable {
         configuration.decompression = .enabled(limit: .ratio(20))
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        // A refused connection fails the request at once, so a route falls over to its next target instead
+        // of waiting out the whole time limit.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -20,8 +20,10 @@ public struct ChatGateway: Sendable {
 
     /// A non-streaming answer and the provider that gave it.
     public func complete(
-        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, jobID: UUID = UUID(), logger: Logger
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, asyncJobID: UUID? = nil, logger: Logger
     ) async throws -> (ChatCompletion, Generation) {
+        let jobID = asyncJobID ?? UUID()
+        let isNewJob = asyncJobID == nil
         let targets = try await catalog.resolve(request.model)
         let started = Date()
         var upstreamRequest = request
@@ -34,7 +36,8 @@ public struct ChatGateway: Sendable {
                 let message = completion.choices.first?.message
                 let generation = record(
                     tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
-                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID)
+                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID,
+                    isNewJob: isNewJob)
                 return (completion, generation)
             } catch let error as UpstreamError {
                 if error.allowsFallback && i < targets.count - 1 {
@@ -43,7 +46,7 @@ public struct ChatGateway: Sendable {
                 }
                 record(
                     tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started,
-                    jobID: jobID)
+                    jobID: jobID, isNewJob: isNewJob)
                 throw GatewayError.upstream(error, provider: target.provider.name)
             }
         }
@@ -78,13 +81,14 @@ public struct ChatGateway: Sendable {
     @discardableResult
     func record(
         tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
-        started: Date, jobID: UUID = UUID()
+        started: Date, jobID: UUID = UUID(), isNewJob: Bool = true
     ) -> Generation {
-        let generation = meter.generation(
+        var generation = meter.generation(
             Meter.Outcome(
                 tenantID: tenantID, provider: target.provider.name, model: target.model, input: Self.inputText(request.messages),
                 output: output, error: error, usage: usage, startedAt: started, finishedAt: Date()),
             prices: directory.prices, jobID: jobID)
+        generation.isNewJob = isNewJob
         recorder.record(generation)
         return generation
     }

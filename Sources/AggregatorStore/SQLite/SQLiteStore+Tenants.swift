@@ -31,7 +31,7 @@ extension SQLiteStore {
     }
 
     public func tenants() async throws -> [Tenant] {
-        try await rows("SELECT \(Self.tenantColumns) FROM tenants ORDER BY created_at, id").map { try Self.tenantRecord($0).tenant }
+        try await rows("SELECT \(Self.tenantColumns) FROM tenants ORDER BY created_at, rowid").map { try Self.tenantRecord($0).tenant }
     }
 
     public func tenantRecords(updatedSince since: Date) async throws -> [TenantRecord] {

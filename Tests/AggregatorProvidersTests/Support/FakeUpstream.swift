@@ -57,6 +57,7 @@ final class FakeUpstream: Sendable {
     private let recorded = Mutex<[Recorded]>([])
     private let script: Mutex<Script>
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let group: Mutex<ServiceGroup?> = Mutex(nil)
     let port: Int
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -86,20 +87,31 @@ final class FakeUpstream: Sendable {
                 portContinuation.finish()
             },
             logger: logger)
-        let task = Task {
-            let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-            try await group.run()
-        }
+        // Shut down gracefully (in-flight replies get a moment to end) so no accepted connection is dropped
+        // half-made, which NIO treats as a programming error.
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .milliseconds(300)
+        let group = ServiceGroup(configuration: configuration)
+        let task = Task { try await group.run() }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw Aborted() }
         let upstream = FakeUpstream(port: port, script: script)
         holder.withLock { $0 = upstream }
         upstream.task.withLock { $0 = task }
+        upstream.group.withLock { $0 = group }
         return upstream
     }
 
+    /// Stops accepting, lets replies in flight end (or cuts them after a moment), and waits until it is down.
+    func shutdown() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
+        _ = await task.withLock { $0 }?.result
+    }
+
+    /// `shutdown()` without waiting.
     func stop() {
-        task.withLock { $0?.cancel() }
+        let group = self.group.withLock { $0 }
+        Task { await group?.triggerGracefulShutdown() }
     }
 
     fileprivate func handle(_ request: Request) async throws -> Response {

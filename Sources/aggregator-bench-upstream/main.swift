@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+
+/// A fast fake OpenAI upstream for `make bench`: answers every chat completion with a fixed body, or a fixed
+/// SSE stream (text chunks, finish chunk, usage chunk, `[DONE]`) when the request asks to stream.
+let port = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 18_081
+
+let completion = ByteBuffer(
+    string: #"{"id":"chatcmpl-bench","object":"chat.completion","created":1730000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"The quick brown fox jumps over the lazy dog.","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}"#
+)
+let words = ["The ", "quick ", "brown ", "fox ", "jumps ", "over ", "the ", "lazy ", "dog."]
+func chunk(_ delta: String, finish: String = "null") -> String {
+    #"data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1730000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":\#(delta),"logprobs":null,"finish_reason":\#(finish)}],"usage":null}"# + "\n\n"
+}
+let streamParts: [ByteBuffer] =
+    [ByteBuffer(string: chunk(#"{"role":"assistant","content":""}"#))]
+    + words.map { ByteBuffer(string: chunk(#"{"content":"\#($0)"}"#)) }
+    + [
+        ByteBuffer(string: chunk("{}", finish: #""stop""#)),
+        ByteBuffer(
+            string: #"data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1730000000,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}"#
+                + "\n\ndata: [DONE]\n\n"),
+    ]
+let streamMarker = Array(#""stream":true"#.utf8)
+
+let router = Router()
+router.post("/v1/chat/completions") { request, _ -> Response in
+    let body = try await request.body.collect(upTo: 1 << 20)
+    let streaming = body.readableBytesView.firstRange(of: streamMarker) != nil
+    if streaming {
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream"],
+            body: ResponseBody { writer in
+                for part in streamParts { try await writer.write(part) }
+                try await writer.finish(nil)
+            })
+    }
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion))
+}
+router.get("/v1/models") { _, _ in
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"openai"}]}"#)))
+}
+let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+try await app.runService()
