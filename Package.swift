@@ -73,6 +73,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GraphQL", package: "GraphQL"),
             ],
+            exclude: ["schema.graphql"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -69,23 +69,7 @@ extension TestGateway {
         settings: (inout GraphQLSettings) -> Void = { _ in },
         _ body: @Sendable (TestGateway) async throws -> Void
     ) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agg-gql-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var config = AppConfig()
-        config.port = 0
-        config.store = .sqlite(path: folder.appendingPathComponent("aggregator.sqlite").path)
-        config.adminAPIKey = adminKey
-        config.routes = [ModelRoute(alias: "fast", targets: ["stub/echo"])]
-        var graphQL = GraphQLSettings()
-        settings(&graphQL)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let app = try await AggregatorApplication.build(config: config, logger: logger, graphQL: graphQL)
-        let key = app.createdDefaultKey!
-        try await app.app.test(.live) { client in
-            try await body(TestGateway(app: app, client: client, key: key))
-        }
-        try await app.store.close()
+        try await run(graphQL: settings, body)
     }
 
     /// POSTs a GraphQL operation; returns the status and the decoded body.

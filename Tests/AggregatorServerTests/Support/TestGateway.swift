@@ -19,6 +19,7 @@ struct TestGateway {
 
     static func run(
         configure: (inout AppConfig) -> Void = { _ in },
+        graphQL: (inout GraphQLSettings) -> Void = { _ in },
         _ body: @Sendable (TestGateway) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agg-test-\(UUID().uuidString)")
@@ -31,7 +32,9 @@ struct TestGateway {
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = try await AggregatorApplication.build(config: config, logger: logger)
+        var settings = GraphQLSettings()
+        graphQL(&settings)
+        let app = try await AggregatorApplication.build(config: config, logger: logger, graphQL: settings)
         let key = app.createdDefaultKey!
         try await app.app.test(.live) { client in
             try await body(TestGateway(app: app, client: client, key: key))
