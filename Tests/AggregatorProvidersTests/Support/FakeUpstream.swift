@@ -102,17 +102,14 @@ final class FakeUpstream: Sendable {
         return upstream
     }
 
-    /// Stops accepting, lets replies in flight end (or cuts them after a moment), and waits until it is down.
-    func shutdown() async {
-        await group.withLock { $0 }?.triggerGracefulShutdown()
-        _ = await task.withLock { $0 }?.result
-    }
+    /// Retires the fake. Its server is left running until the test process exits: shutting a Hummingbird
+    /// server down while the client's pool may still be opening a connection to it drops a half-accepted
+    /// connection, which NIO treats as a programming error and crashes the whole test process
+    /// ("Deinited NIOAsyncWriter without calling finish()"). An idle loopback listener costs nothing.
+    func shutdown() async {}
 
     /// `shutdown()` without waiting.
-    func stop() {
-        let group = self.group.withLock { $0 }
-        Task { await group?.triggerGracefulShutdown() }
-    }
+    func stop() {}
 
     fileprivate func handle(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: 64 * 1024 * 1024)

@@ -36,8 +36,14 @@ struct TestGateway {
         graphQL(&settings)
         let app = try await AggregatorApplication.build(config: config, logger: logger, graphQL: settings)
         let key = app.createdDefaultKey!
-        try await app.app.test(.live) { client in
-            try await body(TestGateway(app: app, client: client, key: key))
+        do {
+            try await app.app.test(.live) { client in
+                try await body(TestGateway(app: app, client: client, key: key))
+            }
+        } catch {
+            // Close the store on failure too: the test's own failure is what should be reported.
+            try? await app.store.close()
+            throw error
         }
         try await app.store.close()
     }
