@@ -20,6 +20,7 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 
 swift build --build-tests
 # Swift Testing prints a line per test start; keep the results and the summary.
-swift test --skip-build 2>&1 | grep -vE '^(◇|↳) '
+# A hung test fails the run after 20 minutes instead of holding CI until its own limit.
+timeout 1200 swift test --skip-build 2>&1 | grep -vE '^(◇|↳) '
 
 AGGREGATOR_BIN="$PWD/.build/debug/aggregator" .venv/bin/python -m pytest -q Tests/Conformance
