@@ -16,6 +16,8 @@ public final class Directory: Sendable {
         var unknownKeys: [String: ContinuousClock.Instant] = [:]
         var prices = PriceTable([])
         var storedRoutes: [String: ModelRoute] = [:]
+        /// Configured routes overridden by stored ones, merged when they change rather than per request.
+        var routes: [String: ModelRoute] = [:]
         var loaded = false
     }
 
@@ -30,6 +32,8 @@ public final class Directory: Sendable {
         self.configuredRoutes = Dictionary(configuredRoutes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last })
         self.interval = interval
         self.logger = logger
+        let configured = self.configuredRoutes
+        state.withLock { $0.routes = configured }
     }
 
     /// Loads (then updates) the mirror from the store.
@@ -45,7 +49,7 @@ public final class Directory: Sendable {
                 s.tenantsSeenUntil = max(newest, s.tenantsSeenUntil ?? newest)
             }
             s.prices = PriceTable(prices)
-            s.storedRoutes = Dictionary(routes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last })
+            s.setStoredRoutes(routes, configured: configuredRoutes)
             s.loaded = true
         }
     }
@@ -99,15 +103,21 @@ public final class Directory: Sendable {
 
     /// Routes in force: those stored (GraphQL) override those configured at start (`MODEL_ROUTES`).
     public var routes: [String: ModelRoute] {
-        state.withLock { s in configuredRoutes.merging(s.storedRoutes) { _, stored in stored } }
+        state.withLock { $0.routes }
     }
 
     public func setStoredRoutes(_ routes: [ModelRoute]) {
-        state.withLock { $0.storedRoutes = Dictionary(routes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last }) }
+        let configured = configuredRoutes
+        state.withLock { $0.setStoredRoutes(routes, configured: configured) }
     }
 }
 
 extension Directory.State {
+    fileprivate mutating func setStoredRoutes(_ routes: [ModelRoute], configured: [String: ModelRoute]) {
+        storedRoutes = Dictionary(routes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last })
+        self.routes = configured.merging(storedRoutes) { _, stored in stored }
+    }
+
     fileprivate mutating func apply(_ record: TenantRecord) {
         if let oldHash = hashByTenant[record.tenant.id], oldHash != record.keyHash {
             tenantsByHash[oldHash] = nil

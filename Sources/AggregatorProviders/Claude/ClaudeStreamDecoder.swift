@@ -13,16 +13,7 @@ struct ClaudeStreamDecoder: UpstreamStreamDecoder {
     var isComplete: Bool { translator.finished }
 
     mutating func feed(_ bytes: ByteBuffer?, into chunks: inout [ChatCompletionChunk]) throws {
-        let events: [ServerSentEvent]
-        if let bytes {
-            do {
-                events = try parser.feed(bytes.readableBytesView)
-            } catch {
-                throw UpstreamError.protocolError("claude sent an event line that is too long")
-            }
-        } else {
-            events = parser.finish().map { [$0] } ?? []
-        }
+        let events = try parser.events(from: bytes, provider: "claude")
         for event in events where !translator.finished {
             chunks += try translator.translate(event)
         }

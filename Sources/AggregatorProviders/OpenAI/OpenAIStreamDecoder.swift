@@ -13,16 +13,7 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
     private(set) var isComplete = false
 
     mutating func feed(_ bytes: ByteBuffer?, into chunks: inout [ChatCompletionChunk]) throws {
-        let events: [ServerSentEvent]
-        if let bytes {
-            do {
-                events = try parser.feed(bytes.readableBytesView)
-            } catch {
-                throw UpstreamError.protocolError("openai sent an event line that is too long")
-            }
-        } else {
-            events = parser.finish().map { [$0] } ?? []
-        }
+        let events = try parser.events(from: bytes, provider: "openai")
         for event in events {
             if isComplete { return }
             if let chunk = try chunk(event) { chunks.append(chunk) }

@@ -183,3 +183,16 @@ public struct UpstreamChunkSequence<Decoder: UpstreamStreamDecoder>: AsyncSequen
         }
     }
 }
+
+extension ServerSentEventParser {
+    /// The events a piece of an upstream body completes; `nil` bytes mean the body ended. An endless line is
+    /// the upstream's protocol error, named after `provider`.
+    mutating func events(from bytes: ByteBuffer?, provider: String) throws -> [ServerSentEvent] {
+        guard let bytes else { return finish().map { [$0] } ?? [] }
+        do {
+            return try feed(bytes.readableBytesView)
+        } catch {
+            throw UpstreamError.protocolError("\(provider) sent an event line that is too long")
+        }
+    }
+}
