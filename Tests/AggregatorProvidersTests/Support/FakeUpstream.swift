@@ -42,6 +42,10 @@ final class FakeUpstream: Sendable {
             let pieces = text.components(separatedBy: separator).filter { !$0.isEmpty }
             for (i, piece) in pieces.enumerated() {
                 if let abortAfter, i == abortAfter {
+                    // Give the bytes already written time to reach the client before the connection drops: closing
+                    // at once can discard writes still queued in the server's channel, and the test would then see
+                    // fewer chunks than it expects (CI saw this once under full-suite load).
+                    parts.append(.pause(.milliseconds(200)))
                     parts.append(.abort)
                     break
                 }
