@@ -1,9 +1,24 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import NIOCore
+import NIOPosix
 
-/// A fast fake OpenAI upstream for `make bench`: answers every chat completion with a fixed body, or a fixed
-/// SSE stream (text chunks, finish chunk, usage chunk, `[DONE]`) when the request asks to stream.
-let port = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 18_081
+/// The two servers `make bench` compares the gateway with.
+///
+/// `aggregator-bench-upstream PORT`: a fast fake OpenAI upstream. It answers every chat completion with a fixed
+/// body, or a fixed SSE stream (text chunks, finish chunk, usage chunk, `[DONE]`) when the request asks to stream.
+///
+/// `aggregator-bench-upstream PORT --passthrough URL`: the floor for a Swift gateway on this machine, a bare
+/// Hummingbird + AsyncHTTPClient pass-through with Swift concurrency on NIO's event loops like the gateway: it
+/// forwards the body to `URL` and relays the answer's bytes as they come, with no auth, parsing or metering.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let port = Int(arguments.first ?? "") ?? 18_081
+if arguments.count == 3, arguments[1] == "--passthrough" {
+    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    try await runPassthrough(port: port, upstream: arguments[2])
+    exit(0)
+}
 
 let completion = ByteBuffer(
     string: #"{"id":"chatcmpl-bench","object":"chat.completion","created":1730000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"The quick brown fox jumps over the lazy dog.","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}"#
@@ -42,3 +57,24 @@ router.get("/v1/models") { _, _ in
 }
 let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
 try await app.runService()
+
+func runPassthrough(port: Int, upstream: String) async throws {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let router = Router()
+    router.post("/v1/chat/completions") { request, _ -> Response in
+        var outgoing = HTTPClientRequest(url: upstream)
+        outgoing.method = .POST
+        outgoing.headers.add(name: "content-type", value: "application/json")
+        outgoing.body = .bytes(try await request.body.collect(upTo: 1 << 20))
+        let answer = try await client.execute(outgoing, timeout: .seconds(30))
+        let contentType = answer.headers.first(name: "content-type") ?? "application/json"
+        return Response(
+            status: .ok, headers: [.contentType: contentType],
+            body: ResponseBody { writer in
+                for try await part in answer.body { try await writer.write(part) }
+                try await writer.finish(nil)
+            })
+    }
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+    try await app.runService()
+}

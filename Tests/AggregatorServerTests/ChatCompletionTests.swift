@@ -19,7 +19,7 @@ import Testing
             #expect(response.status == .ok)
             #expect(response.headers[Self.provider] == "stub")
             let requestID = try #require(response.headers[Self.requestID])
-            let created = try JSONDecoder().decode(ChatCompletion.self, from: Data(buffer: response.body)).created
+            let created = try JSONReader.decode(ChatCompletion.self, from: Array(buffer: response.body)).created
             #expect(response.text == #"{"id":"chatcmpl-\#(requestID)","object":"chat.completion","created":\#(created),"model":"echo","choices":[{"index":0,"message":{"role":"assistant","content":"Hello big world","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":4,"completion_tokens":4,"total_tokens":8}}"#)
 
             let rows = try await gateway.meteredRows()

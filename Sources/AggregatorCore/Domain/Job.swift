@@ -29,7 +29,7 @@ public struct Job: Sendable, Hashable, Identifiable {
     public var finishedAt: Date?
 
     public init(
-        id: UUID = UUID(), tenantID: UUID, type: JobType = .text, status: JobStatus, input: String,
+        id: UUID = RandomPool.uuid(), tenantID: UUID, type: JobType = .text, status: JobStatus, input: String,
         result: String? = nil, error: String? = nil, provider: String? = nil, model: String? = nil,
         tokensIn: Int = 0, tokensOut: Int = 0, cost: Money = .zero, createdAt: Date, updatedAt: Date,
         startedAt: Date? = nil, finishedAt: Date? = nil
@@ -67,7 +67,7 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
     public var createdAt: Date
 
     public init(
-        id: UUID = UUID(), tenantID: UUID, jobID: UUID?, provider: String, model: String?, tokensIn: Int,
+        id: UUID = RandomPool.uuid(), tenantID: UUID, jobID: UUID?, provider: String, model: String?, tokensIn: Int,
         tokensOut: Int, cost: Money, unpriced: Bool, createdAt: Date
     ) {
         self.id = id

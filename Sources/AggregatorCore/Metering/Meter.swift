@@ -35,7 +35,7 @@ public struct Meter: Sendable {
         }
     }
 
-    public func generation(_ outcome: Outcome, prices: PriceTable, jobID: UUID = UUID()) -> Generation {
+    public func generation(_ outcome: Outcome, prices: PriceTable, jobID: UUID = RandomPool.uuid()) -> Generation {
         let tokensIn = outcome.usage?.promptTokens ?? 0
         let tokensOut = outcome.usage?.completionTokens ?? 0
         let priced = prices.cost(provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut)

@@ -35,7 +35,12 @@ public struct OpenAIProvider: Provider {
     public func complete(_ request: ProviderRequest) async throws -> ChatCompletion {
         let body = Self.plainBody(request.chat)
         let response = try await http.send(chatRequest(body), wholeRequest: true)
-        return try Self.decode(ChatCompletion.self, try await http.collect(response.body))
+        let answer = try await http.collect(response.body)
+        do {
+            return try JSONReader.decode(ChatCompletion.self, from: answer)
+        } catch {
+            throw UpstreamError.protocolError("openai sent a body that is not a ChatCompletion")
+        }
     }
 
     public func stream(_ request: ProviderRequest) async throws -> ChunkStream {

@@ -30,40 +30,30 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
             return nil
         }
         if data.allSatisfy(\.isWhitespace) { return nil }
-        let decoded: OpenAIStreamEvent
         do {
-            decoded = try JSONDecoder().decode(OpenAIStreamEvent.self, from: Data(data.utf8))
+            if let error = try Self.streamError(data) { throw error }
+            return try JSONReader.decode(ChatCompletionChunk.self, from: Array(data.utf8))
+        } catch let error as UpstreamError {
+            throw error
         } catch {
             throw UpstreamError.protocolError("openai sent an event that is not a chat.completion.chunk")
         }
-        switch decoded {
-        case .chunk(let chunk): return chunk
-        case .error(let message, let type): throw UpstreamError.inStream(message: message, type: type)
-        }
     }
-}
 
-/// One `data:` payload: a chunk, or an error object (`{"error":{…}}`, or `{"error":"…"}` from some servers).
-enum OpenAIStreamEvent: Decodable {
-    case chunk(ChatCompletionChunk)
-    case error(message: String, type: String)
-
-    private enum Keys: String, CodingKey { case error }
-    private enum ErrorKeys: String, CodingKey { case message, type }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        guard c.contains(.error), try !c.decodeNil(forKey: .error) else {
-            self = .chunk(try ChatCompletionChunk(from: decoder))
-            return
+    /// The failure a `data:` payload reports: `{"error":{"message":…,"type":…}}`, or `{"error":"…"}` from some
+    /// servers. A quoted `"error"` followed by `:` can only be an object key (quotes inside strings are escaped),
+    /// so payloads without it — every normal chunk — are not parsed twice.
+    static func streamError(_ data: String) throws -> UpstreamError? {
+        guard data.utf8.firstRange(of: #""error""#.utf8) != nil,
+            case .object(let object) = try JSONReader.decode(JSONValue.self, from: Array(data.utf8))
+        else { return nil }
+        switch object["error"] {
+        case nil, .null?: return nil
+        case .string(let text)?: return .inStream(message: text, type: "server_error")
+        case let error?:
+            return .inStream(
+                message: error["message"]?.stringValue ?? "An error occurred during streaming",
+                type: error["type"]?.stringValue ?? "server_error")
         }
-        if let text = try? c.decode(String.self, forKey: .error) {
-            self = .error(message: text, type: "server_error")
-            return
-        }
-        let error = try c.nestedContainer(keyedBy: ErrorKeys.self, forKey: .error)
-        self = .error(
-            message: (try? error.decodeIfPresent(String.self, forKey: .message)) ?? "An error occurred during streaming",
-            type: (try? error.decodeIfPresent(String.self, forKey: .type)) ?? "server_error")
     }
 }

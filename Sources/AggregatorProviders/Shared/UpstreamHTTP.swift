@@ -33,6 +33,8 @@ public struct UpstreamHTTP: Sendable {
         // A refused connection fails the request at once, so a route falls over to its next target instead
         // of waiting out the whole time limit.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // We export no traces; without a tracer the client skips its per-request span and attribute work.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -22,7 +22,7 @@ public struct ChatGateway: Sendable {
     public func complete(
         _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, asyncJobID: UUID? = nil, logger: Logger
     ) async throws -> (ChatCompletion, Generation) {
-        let jobID = asyncJobID ?? UUID()
+        let jobID = asyncJobID ?? RandomPool.uuid()
         let isNewJob = asyncJobID == nil
         let targets = try await catalog.resolve(request.model)
         let started = Date()
@@ -81,7 +81,7 @@ public struct ChatGateway: Sendable {
     @discardableResult
     func record(
         tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
-        started: Date, jobID: UUID = UUID(), isNewJob: Bool = true
+        started: Date, jobID: UUID = RandomPool.uuid(), isNewJob: Bool = true
     ) -> Generation {
         var generation = meter.generation(
             Meter.Outcome(

@@ -24,13 +24,6 @@ public struct AppRequestContext: RequestContext {
 }
 
 enum RequestIDs {
-    private static let hex = Array("0123456789abcdef")
-
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var id = "req_"
-        id.reserveCapacity(28)
-        for _ in 0..<24 { id.append(hex[Int.random(in: 0..<16, using: &generator)]) }
-        return id
-    }
+    /// `req_` and 24 random hex digits.
+    static func make() -> String { RandomPool.hexID(prefix: "req_", digits: 24) }
 }

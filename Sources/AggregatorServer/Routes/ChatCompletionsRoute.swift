@@ -33,7 +33,7 @@ struct ChatCompletionsRoute {
         let (chunks, target) = try await gateway.openStream(
             chat, tenantID: tenantID, requestID: context.requestID, started: started, logger: context.logger)
         return StreamResponder(gateway: gateway).response(
-            chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: UUID(), framing: .openAI,
+            chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: RandomPool.uuid(), framing: .openAI,
             logger: context.logger)
     }
 }

@@ -37,7 +37,7 @@ struct StreamRoutes {
         try ChatRequestValidator.validate(chat)
         chat.streamOptions = nil
         let started = Date()
-        let jobID = UUID()
+        let jobID = RandomPool.uuid()
         let (chunks, target) = try await gateway.openStream(
             chat, tenantID: tenant.id, requestID: context.requestID, started: started, logger: context.logger)
         return StreamResponder(gateway: gateway).response(

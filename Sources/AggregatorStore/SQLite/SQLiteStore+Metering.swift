@@ -38,24 +38,39 @@ extension SQLiteStore {
         ]
     }
 
+    /// Rows per multi-row INSERT: each statement is one hop to SQLite's thread, and 100 jobs rows are 1,600 binds,
+    /// far under SQLite's limit of 32,766.
+    static let rowsPerInsert = 100
+
     public func record(_ generations: [Generation]) async throws {
         guard !generations.isEmpty else { return }
         try await transaction { store in
-            for generation in generations {
+            for start in stride(from: 0, to: generations.count, by: Self.rowsPerInsert) {
+                let chunk = generations[start..<min(start + Self.rowsPerInsert, generations.count)]
                 _ = try await store.unlockedRows(
-                    "INSERT INTO jobs (\(Self.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    Self.jobBinds(generation.job))
-                if let usage = generation.usage {
+                    "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: 16)) ON CONFLICT (id) DO NOTHING",
+                    chunk.flatMap { Self.jobBinds($0.job) })
+                let usage = chunk.compactMap(\.usage)
+                if !usage.isEmpty {
                     _ = try await store.unlockedRows(
-                        "INSERT INTO usage (\(Self.usageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        [
-                            .text(usage.id), .text(usage.tenantID), usage.jobID.map { .text($0) } ?? .null, .text(usage.provider),
-                            .optional(usage.model), .integer(usage.tokensIn), .integer(usage.tokensOut), .money(usage.cost),
-                            .integer(usage.unpriced ? 1 : 0), .date(usage.createdAt),
-                        ])
+                        "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: 10)) ON CONFLICT DO NOTHING",
+                        usage.flatMap(Self.usageBinds))
                 }
             }
         }
+    }
+
+    /// `(?, ?, …), (?, ?, …)` for a multi-row VALUES list.
+    static func placeholders(rows: Int, columns: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return Array(repeating: row, count: rows).joined(separator: ", ")
+    }
+
+    static func usageBinds(_ usage: UsageRecord) -> [SQLiteData] {
+        [
+            .text(usage.id), .text(usage.tenantID), usage.jobID.map { .text($0) } ?? .null, .text(usage.provider), .optional(usage.model),
+            .integer(usage.tokensIn), .integer(usage.tokensOut), .money(usage.cost), .integer(usage.unpriced ? 1 : 0), .date(usage.createdAt),
+        ]
     }
 
     public func job(id: UUID) async throws -> Job? {

@@ -24,6 +24,8 @@ public final class SQLiteStore: Store {
         _ = try await store.rows("PRAGMA busy_timeout = 5000")
         _ = try await store.rows("PRAGMA foreign_keys = ON")
         _ = try await store.rows("PRAGMA synchronous = NORMAL")
+        // Statement journals (multi-row inserts that may be rolled back part-way) stay in memory, not temp files.
+        _ = try await store.rows("PRAGMA temp_store = MEMORY")
         return store
     }
 

@@ -136,9 +136,9 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses JSON text into a value; nil when it is not JSON.
+    /// Parses JSON text into a value, object keys in their order in the text; nil when it is not JSON.
     public init?(parsing text: String) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
+        guard let value = try? JSONReader.decode(JSONValue.self, from: Array(text.utf8)) else { return nil }
         self = value
     }
 

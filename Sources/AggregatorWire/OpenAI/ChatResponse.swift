@@ -9,7 +9,7 @@ public struct FinishReason: RawRepresentable, Sendable, Hashable, Codable {
     public static let contentFilter = FinishReason(rawValue: "content_filter")
 }
 
-public struct Usage: Sendable, Hashable, Codable {
+public struct Usage: Sendable, Hashable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
@@ -21,33 +21,6 @@ public struct Usage: Sendable, Hashable, Codable {
         self.completionTokens = completionTokens
         self.totalTokens = promptTokens + completionTokens
         self.cachedTokens = cachedTokens
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
-        case details = "prompt_tokens_details"
-    }
-    enum DetailKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        promptTokens = try c.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
-        completionTokens = try c.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
-        totalTokens = try c.decodeIfPresent(Int.self, forKey: .totalTokens) ?? promptTokens + completionTokens
-        if let details = try? c.nestedContainer(keyedBy: DetailKeys.self, forKey: .details) {
-            cachedTokens = try details.decodeIfPresent(Int.self, forKey: .cachedTokens)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(promptTokens, forKey: .promptTokens)
-        try c.encode(completionTokens, forKey: .completionTokens)
-        try c.encode(totalTokens, forKey: .totalTokens)
-        if let cachedTokens {
-            var d = c.nestedContainer(keyedBy: DetailKeys.self, forKey: .details)
-            try d.encode(cachedTokens, forKey: .cachedTokens)
-        }
     }
 }
 
@@ -65,7 +38,7 @@ extension Usage: JSONWritable {
 }
 
 /// The assistant message of a non-streaming choice.
-public struct AssistantMessage: Sendable, Hashable, Codable {
+public struct AssistantMessage: Sendable, Hashable {
     public var content: String?
     public var refusal: String?
     public var toolCalls: [ToolCall]?
@@ -75,11 +48,9 @@ public struct AssistantMessage: Sendable, Hashable, Codable {
         self.refusal = refusal
         self.toolCalls = toolCalls
     }
-
-    enum CodingKeys: String, CodingKey { case content, refusal, toolCalls = "tool_calls" }
 }
 
-public struct ChatChoice: Sendable, Hashable, Codable {
+public struct ChatChoice: Sendable, Hashable {
     public var index: Int
     public var message: AssistantMessage
     public var logprobs: JSONValue?
@@ -90,12 +61,10 @@ public struct ChatChoice: Sendable, Hashable, Codable {
         self.message = message
         self.finishReason = finishReason
     }
-
-    enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
 }
 
 /// `chat.completion`: the non-streaming answer (WIRE §1.4).
-public struct ChatCompletion: Sendable, Hashable, Codable {
+public struct ChatCompletion: Sendable, Hashable {
     public var id: String
     public var created: Int
     public var model: String
@@ -110,11 +79,6 @@ public struct ChatCompletion: Sendable, Hashable, Codable {
         self.model = model
         self.choices = choices
         self.usage = usage
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, created, model, choices, usage
-        case systemFingerprint = "system_fingerprint", serviceTier = "service_tier"
     }
 }
 
@@ -152,13 +116,13 @@ extension ChatCompletion: JSONWritable {
 }
 
 /// A partial tool call inside a streamed delta (WIRE §1.5).
-public struct ToolCallDelta: Sendable, Hashable, Codable {
+public struct ToolCallDelta: Sendable, Hashable {
     public var index: Int
     public var id: String?
     public var type: String?
     public var function: FunctionDelta?
 
-    public struct FunctionDelta: Sendable, Hashable, Codable {
+    public struct FunctionDelta: Sendable, Hashable {
         public var name: String?
         public var arguments: String?
         public init(name: String? = nil, arguments: String? = nil) {
@@ -185,7 +149,7 @@ public struct ToolCallDelta: Sendable, Hashable, Codable {
     }
 }
 
-public struct ChunkDelta: Sendable, Hashable, Codable {
+public struct ChunkDelta: Sendable, Hashable {
     public var role: String?
     public var content: String?
     public var refusal: String?
@@ -199,11 +163,9 @@ public struct ChunkDelta: Sendable, Hashable, Codable {
     }
 
     public var isEmpty: Bool { role == nil && content == nil && refusal == nil && (toolCalls?.isEmpty ?? true) }
-
-    enum CodingKeys: String, CodingKey { case role, content, refusal, toolCalls = "tool_calls" }
 }
 
-public struct ChunkChoice: Sendable, Hashable, Codable {
+public struct ChunkChoice: Sendable, Hashable {
     public var index: Int
     public var delta: ChunkDelta
     public var logprobs: JSONValue?
@@ -214,12 +176,10 @@ public struct ChunkChoice: Sendable, Hashable, Codable {
         self.delta = delta
         self.finishReason = finishReason
     }
-
-    enum CodingKeys: String, CodingKey { case index, delta, logprobs, finishReason = "finish_reason" }
 }
 
 /// `chat.completion.chunk`: one streamed event (WIRE §1.5).
-public struct ChatCompletionChunk: Sendable, Hashable, Codable {
+public struct ChatCompletionChunk: Sendable, Hashable {
     public var id: String
     public var created: Int
     public var model: String
@@ -235,22 +195,6 @@ public struct ChatCompletionChunk: Sendable, Hashable, Codable {
         self.usage = usage
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, created, model, usage
-        case choices
-        case systemFingerprint = "system_fingerprint"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-        created = try c.decodeIfPresent(Int.self, forKey: .created) ?? 0
-        model = try c.decodeIfPresent(String.self, forKey: .model) ?? ""
-        systemFingerprint = try c.decodeIfPresent(String.self, forKey: .systemFingerprint)
-        // Some backends send `choices: null` on the usage chunk: lenient when reading (WIRE §5.7).
-        choices = try c.decodeIfPresent([ChunkChoice].self, forKey: .choices) ?? []
-        usage = try c.decodeIfPresent(Usage.self, forKey: .usage)
-    }
 
     /// Writes the chunk. `usageField` adds `"usage":null` to chunks without usage, as OpenAI does when the
     /// client asked for `include_usage`.

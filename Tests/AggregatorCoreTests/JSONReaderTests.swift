@@ -1,0 +1,101 @@
+import AggregatorWire
+import Foundation
+import Testing
+
+@Suite struct JSONReaderTests {
+    static func parse(_ text: String) throws -> JSONValue {
+        try JSONReader.decode(JSONValue.self, from: Array(text.utf8))
+    }
+
+    /// Foundation's reading of the same text, the reference.
+    static func reference(_ text: String) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    static let valid = [
+        #"{}"#, #"[]"#, #"null"#, #"true"#, #"false"#, #"0"#, #"-0"#, #"42"#, #"-17"#, #"9223372036854775807"#,
+        #"-9223372036854775808"#, #"1.5"#, #"-0.25"#, #"1e3"#, #"2.5E-3"#, #"1e+2"#, #"12345678901234567890"#,
+        #""""#, #""plain""#, #""quote \" backslash \\ slash \/ controls \b\f\n\r\t""#, #""\u00e9\u4e2d\uD83D\uDE00""#,
+        #""héllo 中文 😀""#, #" { "a" : [ 1 , 2 , { "b" : null } ] , "c" : "d" } "#,
+        #"{"nested":{"deeper":{"deepest":[[[]]]}},"list":[true,false,null,1,-1.5,"x"]}"#,
+    ]
+
+    @Test(arguments: valid) func readsWhatFoundationReads(_ text: String) throws {
+        #expect(try Self.parse(text) == Self.reference(text))
+    }
+
+    static let invalid = [
+        "", " ", "{", "[", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, "[1,]", "[1 2]", "01", "1.", ".5", "-", "1e", "+1", "tru", "nul",
+        #""unterminated"#, "\"tab\tinside\"", #""bad \x escape""#, #""\u12""#, "NaN", "{} {}", #"{'a':1}"#, "[1]]",
+    ]
+
+    @Test(arguments: invalid) func refusesWhatIsNotJSON(_ text: String) {
+        #expect(throws: JSONReader.Error.self) { try Self.parse(text) }
+    }
+
+    @Test func keepsObjectKeysInTheOrderOfTheText() throws {
+        let value = try Self.parse(#"{"zeta":1,"alpha":2,"mid":{"y":1,"b":2}}"#)
+        #expect(value.objectValue?.keys == ["zeta", "alpha", "mid"])
+        #expect(value["mid"]?.objectValue?.keys == ["y", "b"])
+        #expect(value.jsonText == #"{"zeta":1,"alpha":2,"mid":{"y":1,"b":2}}"#)
+    }
+
+    @Test func loneSurrogatesBecomeTheReplacementCharacter() throws {
+        #expect(try Self.parse(#""a\uD800b""#) == .string("a\u{FFFD}b"))
+        #expect(try Self.parse(#""\uDC00""#) == .string("\u{FFFD}"))
+    }
+
+    @Test func nestingIsBounded() throws {
+        let deep = String(repeating: "[", count: JSONReader.maxDepth + 1) + String(repeating: "]", count: JSONReader.maxDepth + 1)
+        #expect(throws: JSONReader.Error.self) { try Self.parse(deep) }
+        let fine = String(repeating: "[", count: JSONReader.maxDepth) + String(repeating: "]", count: JSONReader.maxDepth)
+        #expect(try Self.parse(fine) != .null)
+    }
+
+    @Test func integersAcceptWholeNumbersOnly() throws {
+        var reader = JSONReader(Array("[3, 4.0, 5e1, 2.5]".utf8))
+        var read: [Int] = []
+        #expect(throws: JSONReader.Error.self) {
+            try reader.readArray { r in read.append(try r.readInt()) }
+        }
+        #expect(read == [3, 4, 50])
+    }
+
+    @Test func completionFixtureReadsWithEveryField() throws {
+        let text = try String(contentsOfFile: fixturePath("openai/completion-tool-call.json"), encoding: .utf8)
+        let completion = try JSONReader.decode(ChatCompletion.self, from: Array(text.utf8))
+        let reference = try Self.reference(text)
+        #expect(completion.id == reference["id"]?.stringValue)
+        #expect(completion.systemFingerprint == reference["system_fingerprint"]?.stringValue)
+        let call = try #require(completion.choices.first?.message.toolCalls?.first)
+        let expected = reference["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue?.first
+        #expect(call.id == expected?["id"]?.stringValue)
+        #expect(call.function.name == expected?["function"]?["name"]?.stringValue)
+        #expect(call.function.arguments == expected?["function"]?["arguments"]?.stringValue)
+        #expect(completion.choices.first?.finishReason == .toolCalls)
+        #expect(reference["usage"]?["prompt_tokens"] == .int(Int64(try #require(completion.usage?.promptTokens))))
+    }
+
+    @Test func chunkWithNullChoicesAndCachedUsage() throws {
+        let chunk = try JSONReader.decode(
+            ChatCompletionChunk.self,
+            from: Array(
+                #"{"id":"c1","object":"chat.completion.chunk","created":7,"model":"m","choices":null,"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":8,"audio_tokens":0}},"obfuscation":"x"}"#
+                    .utf8))
+        #expect(chunk.choices.isEmpty)
+        #expect(chunk.usage == Usage(promptTokens: 10, completionTokens: 2, cachedTokens: 8))
+        #expect(chunk.created == 7 && chunk.id == "c1")
+    }
+
+    @Test func aCompletionWithoutChoicesIsRefused() {
+        #expect(throws: JSONReader.Error.self) {
+            try JSONReader.decode(ChatCompletion.self, from: Array(#"{"id":"x","created":1,"model":"m"}"#.utf8))
+        }
+    }
+}
+
+/// The path of a file in `Fixtures/`.
+func fixturePath(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").appendingPathComponent(name).path
+}
