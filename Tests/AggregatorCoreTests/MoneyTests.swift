@@ -89,6 +89,19 @@ import Testing
 }
 
 @Suite struct APIKeyTests {
+    @Test(arguments: [
+        ("Bearer sk-agg-abc", "sk-agg-abc"), ("bearer sk-agg-abc", "sk-agg-abc"), ("BEARER  sk-agg-abc \t", "sk-agg-abc"),
+        ("Bearer \tkey", "key"),
+    ])
+    func bearerTokens(_ header: String, _ token: String) {
+        #expect(APIKey.bearerToken(header) == token)
+    }
+
+    @Test(arguments: ["Bearer", "Bearer ", "Bearer   ", "Basic abc", "Bearerx abc", "sk-agg-abc", ""])
+    func notBearerTokens(_ header: String) {
+        #expect(APIKey.bearerToken(header) == nil)
+    }
+
     @Test func keysHaveTheSchemeAndFortyBase62Characters() {
         let key = APIKey.generate()
         #expect(key.hasPrefix("sk-agg-"))

@@ -61,7 +61,7 @@ extension TestGateway {
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw CancellationError()
+                throw SocketScriptTimeout(subprotocol: subprotocol, headers: upgradeHeaders.map(\.name.canonicalName), timeout: timeout)
             }
             let first = try await group.next()!
             group.cancelAll()
@@ -69,6 +69,14 @@ extension TestGateway {
         }
         return close
     }
+}
+
+/// A socket script that neither finished nor saw the server close in time; says which connection it was.
+struct SocketScriptTimeout: Error, CustomStringConvertible {
+    var subprotocol: String?
+    var headers: [String]
+    var timeout: Duration
+    var description: String { "socket script (subprotocol \(subprotocol ?? "none"), headers \(headers)) still open after \(timeout)" }
 }
 
 extension WebSocketErrorCode {

@@ -3,6 +3,17 @@ import Crypto
 /// Tenant API keys: `sk-agg-` + 40 random base62 characters, stored only as a SHA-256 hash and a display prefix.
 public enum APIKey {
     public static let scheme = "sk-agg-"
+
+    /// The token of an `Authorization: Bearer TOKEN` value (scheme case-insensitive, blanks around the token
+    /// ignored); nil for any other value or an empty token.
+    public static func bearerToken(_ authorization: String) -> String? {
+        guard let space = authorization.utf8.firstIndex(of: UInt8(ascii: " ")),
+            authorization[..<space].lowercased() == "bearer"
+        else { return nil }
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let token = authorization[space...].drop(while: isBlank).reversed().drop(while: isBlank).reversed()
+        return token.isEmpty ? nil : String(token)
+    }
     static let randomLength = 40
     static let prefixLength = scheme.count + 6
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")

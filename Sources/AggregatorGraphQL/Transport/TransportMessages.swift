@@ -1,3 +1,4 @@
+import AggregatorCore
 import GraphQL
 
 /// The WebSocket subprotocols served at `/graphql` (WIRE.md §4).
@@ -35,8 +36,7 @@ struct ConnectionParams: Decodable {
             guard let value = try? container.decode(String.self, forKey: codingKey) else { continue }
             switch codingKey.stringValue.lowercased() {
             case "authorization":
-                let parts = value.split(separator: " ", maxSplits: 1)
-                if parts.count == 2, parts[0].lowercased() == "bearer" { key = parts[1].trimmingCharacters(in: .whitespaces) }
+                if let token = APIKey.bearerToken(value) { key = token }
             case "x-api-key", "apikey", "api_key":
                 if key == nil { key = value }
             default:

@@ -27,13 +27,7 @@ public struct Authenticator: Sendable {
     }
 
     static func key(authorization: String?, apiKey: String?) -> String? {
-        if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let key = parts[1].trimmingCharacters(in: .whitespaces)
-                if !key.isEmpty { return key }
-            }
-        }
+        if let key = authorization.flatMap(APIKey.bearerToken) { return key }
         if let apiKey, !apiKey.isEmpty { return apiKey }
         return nil
     }
