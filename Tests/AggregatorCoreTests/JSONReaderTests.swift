@@ -40,9 +40,15 @@ import Testing
         #expect(value.jsonText == #"{"zeta":1,"alpha":2,"mid":{"y":1,"b":2}}"#)
     }
 
-    @Test func loneSurrogatesBecomeTheReplacementCharacter() throws {
-        #expect(try Self.parse(#""a\uD800b""#) == .string("a\u{FFFD}b"))
-        #expect(try Self.parse(#""\uDC00""#) == .string("\u{FFFD}"))
+    @Test func loneSurrogatesAndMalformedUTF8AreRefusedLikeFoundationDoes() throws {
+        for text in [#""a\uD800b""#, #""\uDC00""#, #""\uD800\u0041""#] {
+            #expect(throws: JSONReader.Error.self) { try Self.parse(text) }
+            #expect(throws: DecodingError.self) { try Self.reference(text) }
+        }
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0x5C, 0x6E, 0xFF, 0x22]] {
+            #expect(throws: JSONReader.Error.self) { try JSONReader.decode(JSONValue.self, from: bytes) }
+        }
+        #expect(try JSONReader.decode(JSONValue.self, from: [0x22, 0xC3, 0xA9, 0x5C, 0x6E, 0x22]) == .string("é\n"))
     }
 
     @Test func nestingIsBounded() throws {

@@ -7,12 +7,19 @@ public enum APIKey {
     /// The token of an `Authorization: Bearer TOKEN` value (scheme case-insensitive, blanks around the token
     /// ignored); nil for any other value or an empty token.
     public static func bearerToken(_ authorization: String) -> String? {
-        guard let space = authorization.utf8.firstIndex(of: UInt8(ascii: " ")),
-            authorization[..<space].lowercased() == "bearer"
-        else { return nil }
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        let token = authorization[space...].drop(while: isBlank).reversed().drop(while: isBlank).reversed()
-        return token.isEmpty ? nil : String(token)
+        let utf8 = authorization.utf8
+        var i = utf8.startIndex
+        for letter in "bearer".utf8 {
+            guard i < utf8.endIndex, utf8[i] | 0x20 == letter else { return nil }
+            i = utf8.index(after: i)
+        }
+        guard i < utf8.endIndex, utf8[i] == UInt8(ascii: " ") else { return nil }
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = utf8.index(after: i)
+        var end = utf8.endIndex
+        while start < end, isBlank(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isBlank(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        return start < end ? String(authorization[start..<end]) : nil
     }
     static let randomLength = 40
     static let prefixLength = scheme.count + 6
@@ -30,17 +37,26 @@ public enum APIKey {
 
     /// Lower-case hex SHA-256 of the key's UTF-8 bytes.
     public static func hash(_ key: String) -> String {
-        let digest = SHA256.hash(data: Array(key.utf8))
-        var hex = ""
-        hex.reserveCapacity(64)
-        for byte in digest {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0xF)])
-        }
-        return hex
+        hex(digest(key))
     }
 
-    private static let hexDigits = Array("0123456789abcdef")
+    /// The SHA-256 digest of a key.
+    public static func digest(_ key: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(key.utf8)))
+    }
+
+    /// Lowercase hex of a digest (the stored form of `hash`).
+    public static func hex(_ digest: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: digest.count * 2) { buffer in
+            for (i, byte) in digest.enumerated() {
+                buffer[2 * i] = hexUTF8[Int(byte >> 4)]
+                buffer[2 * i + 1] = hexUTF8[Int(byte & 0xF)]
+            }
+            return digest.count * 2
+        }
+    }
+
+    private static let hexUTF8 = Array("0123456789abcdef".utf8)
 
     /// What the dashboard shows of a key: `sk-agg-` and the next six characters.
     public static func displayPrefix(_ key: String) -> String { String(key.prefix(prefixLength)) }

@@ -5,6 +5,11 @@ import Foundation
 /// Decodes and checks a chat request, answering every problem as a 400 whose `param` names the field.
 enum ChatRequestValidator {
     static func decode(_ bytes: [UInt8]) throws -> ChatCompletionRequest {
+        if let request = try? JSONReader.decode(ChatCompletionRequest.self, from: bytes) {
+            try validate(request)
+            return request
+        }
+        // The fast reader refused the body: the reference decoder decides, and names the field when it is bad.
         let request: ChatCompletionRequest
         do {
             request = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(bytes))

@@ -1,5 +1,4 @@
 import AggregatorCore
-import Crypto
 import Hummingbird
 
 /// Resolves the caller from `Authorization: Bearer KEY` or `x-api-key: KEY` (SPEC §4). The admin key is
@@ -22,7 +21,7 @@ public struct Authenticator: Sendable {
     let directory: Directory
 
     public init(adminKey: String?, directory: Directory) {
-        self.adminKeyHash = adminKey.map { Array(SHA256.hash(data: Array($0.utf8))) }
+        self.adminKeyHash = adminKey.map(APIKey.digest)
         self.directory = directory
     }
 
@@ -41,15 +40,15 @@ public struct Authenticator: Sendable {
     }
 
     public func principal(key: String) async throws -> Principal {
+        let presented = APIKey.digest(key)
         if let adminKeyHash {
-            let presented = Array(SHA256.hash(data: Array(key.utf8)))
             var difference: UInt8 = 0
             for (a, b) in zip(presented, adminKeyHash) { difference |= a ^ b }
             if difference == 0 { return .admin }
         }
         let tenant: Tenant?
         do {
-            tenant = try await directory.tenant(keyHash: APIKey.hash(key))
+            tenant = try await directory.tenant(keyHash: APIKey.hex(presented))
         } catch {
             throw GatewayError.serviceUnavailable("The gateway's store is unavailable; try again shortly.")
         }

@@ -236,15 +236,17 @@ public struct JSONReader {
     private mutating func scanString() throws -> String {
         index += 1
         let start = index
+        var nonASCII: UInt8 = 0
         // Fast path: no escapes, so the bytes are the string.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(decoding: bytes[start..<index], as: UTF8.self)
+                return try string(bytes[start..<index], checked: nonASCII & 0x80 != 0)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in a string") }
+            nonASCII |= byte
             index += 1
         }
         var utf8 = Array(bytes[start..<index])
@@ -253,7 +255,7 @@ public struct JSONReader {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return String(decoding: utf8, as: UTF8.self)
+                return try string(utf8[...], checked: nonASCII & 0x80 != 0)
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw error("unterminated string") }
@@ -271,6 +273,7 @@ public struct JSONReader {
                 }
             case 0..<0x20: throw error("control character in a string")
             default:
+                nonASCII |= byte
                 utf8.append(byte)
                 index += 1
             }
@@ -278,23 +281,33 @@ public struct JSONReader {
         throw error("unterminated string")
     }
 
-    /// The scalar of a `\uXXXX` escape (the `\u` already read), joining a surrogate pair; a lone surrogate
-    /// becomes U+FFFD, as it would in any UTF-8 text.
+    /// The string of UTF-8 bytes; text with non-ASCII bytes is validated, so malformed UTF-8 is refused rather
+    /// than replaced (as `JSONDecoder` does).
+    private func string(_ utf8: ArraySlice<UInt8>, checked: Bool) throws -> String {
+        guard checked else { return String(decoding: utf8, as: UTF8.self) }
+        guard let text = utf8.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
+            throw error("malformed UTF-8 in a string")
+        }
+        return text
+    }
+
+    /// The scalar of a `\uXXXX` escape (the `\u` already read), joining a surrogate pair. A lone surrogate is
+    /// refused, as `JSONDecoder` refuses it.
     private mutating func scanUnicodeEscape() throws -> Unicode.Scalar {
         let first = try scanHex4()
         if (0xD800..<0xDC00).contains(first) {
-            if index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                let mark = index
-                index += 2
-                let second = try scanHex4()
-                if (0xDC00..<0xE000).contains(second) {
-                    return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)) ?? "\u{FFFD}"
-                }
-                index = mark
+            guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                throw error("lone surrogate in a \\u escape")
             }
-            return "\u{FFFD}"
+            index += 2
+            let second = try scanHex4()
+            guard (0xDC00..<0xE000).contains(second), let scalar = Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)) else {
+                throw error("lone surrogate in a \\u escape")
+            }
+            return scalar
         }
-        return Unicode.Scalar(first) ?? "\u{FFFD}"
+        guard let scalar = Unicode.Scalar(first) else { throw error("lone surrogate in a \\u escape") }
+        return scalar
     }
 
     private mutating func scanHex4() throws -> UInt32 {

@@ -135,30 +135,40 @@ struct ContentPartCoding: Decodable {
     var part: ContentPart
 
     init(from decoder: any Decoder) throws {
-        let raw = try JSONValue(from: decoder)
-        guard case .object(let object) = raw, let type = object["type"]?.stringValue else {
+        switch ContentPart.from(try JSONValue(from: decoder)) {
+        case .success(let part): self.part = part
+        case .failure(.notAnObject):
             throw DecodingError.typeMismatch(
                 ContentPart.self, .init(codingPath: decoder.codingPath, debugDescription: "Each content part must be an object with a 'type'."))
+        case .failure(.missing(let key, let message)):
+            throw DecodingError.keyNotFound(AnyCodingKey(key), .init(codingPath: decoder.codingPath, debugDescription: message))
         }
+    }
+}
+
+extension ContentPart {
+    enum Problem: Error {
+        case notAnObject
+        case missing(key: String, message: String)
+    }
+
+    /// The part a JSON value describes: text and image parts typed, others kept raw.
+    static func from(_ raw: JSONValue) -> Result<ContentPart, Problem> {
+        guard case .object(let object) = raw, let type = object["type"]?.stringValue else { return .failure(.notAnObject) }
         switch type {
         case "text":
-            guard let text = object["text"]?.stringValue else {
-                throw DecodingError.keyNotFound(
-                    AnyCodingKey("text"), .init(codingPath: decoder.codingPath, debugDescription: "Missing required parameter: 'text'."))
-            }
-            part = .text(text)
+            guard let text = object["text"]?.stringValue else { return .failure(.missing(key: "text", message: "Missing required parameter: 'text'.")) }
+            return .success(.text(text))
         case "image_url":
             switch object["image_url"] {
-            case .string(let url): part = .imageURL(url: url, detail: nil)
+            case .string(let url): return .success(.imageURL(url: url, detail: nil))
             case .object(let image):
                 guard let url = image["url"]?.stringValue else { fallthrough }
-                part = .imageURL(url: url, detail: image["detail"]?.stringValue)
-            default:
-                throw DecodingError.keyNotFound(
-                    AnyCodingKey("image_url"), .init(codingPath: decoder.codingPath, debugDescription: "Missing required parameter: 'image_url.url'."))
+                return .success(.imageURL(url: url, detail: image["detail"]?.stringValue))
+            default: return .failure(.missing(key: "image_url", message: "Missing required parameter: 'image_url.url'."))
             }
         default:
-            part = .other(raw)
+            return .success(.other(raw))
         }
     }
 }

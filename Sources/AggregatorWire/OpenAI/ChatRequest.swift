@@ -55,31 +55,38 @@ public enum ToolChoice: Sendable, Hashable {
 extension ToolChoice: Decodable {
     public init(from decoder: any Decoder) throws {
         let single = try decoder.singleValueContainer()
-        if let s = try? single.decode(String.self) {
-            switch s {
-            case "none": self = .none
-            case "auto": self = .auto
-            case "required": self = .required
-            default:
-                throw DecodingError.dataCorruptedError(
-                    in: single, debugDescription: "Invalid value: '\(s)'. Supported values are: 'none', 'auto' and 'required'.")
-            }
-            return
+        switch Self.from(try single.decode(JSONValue.self)) {
+        case .success(let choice): self = choice
+        case .failure(let problem): throw DecodingError.dataCorruptedError(in: single, debugDescription: problem.message)
         }
-        let value = try single.decode(JSONValue.self)
+    }
+
+    struct Problem: Error {
+        var message: String
+    }
+
+    /// The choice a JSON value describes.
+    static func from(_ value: JSONValue) -> Result<ToolChoice, Problem> {
+        if case .string(let s) = value {
+            switch s {
+            case "none": return .success(.none)
+            case "auto": return .success(.auto)
+            case "required": return .success(.required)
+            default: return .failure(Problem(message: "Invalid value: '\(s)'. Supported values are: 'none', 'auto' and 'required'."))
+            }
+        }
         switch value["type"]?.stringValue {
         case "function":
             guard let name = value["function"]?["name"]?.stringValue else {
-                throw DecodingError.dataCorruptedError(in: single, debugDescription: "Missing required parameter: 'tool_choice.function.name'.")
+                return .failure(Problem(message: "Missing required parameter: 'tool_choice.function.name'."))
             }
-            self = .function(name: name)
+            return .success(.function(name: name))
         case "allowed_tools":
             let allowed = value["allowed_tools"]
             let names = allowed?["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue } ?? []
-            self = .allowedTools(mode: allowed?["mode"]?.stringValue ?? "auto", names: names)
+            return .success(.allowedTools(mode: allowed?["mode"]?.stringValue ?? "auto", names: names))
         default:
-            throw DecodingError.dataCorruptedError(
-                in: single, debugDescription: "Invalid value for 'tool_choice': expected a string or an object with type 'function'.")
+            return .failure(Problem(message: "Invalid value for 'tool_choice': expected a string or an object with type 'function'."))
         }
     }
 }
