@@ -2,7 +2,9 @@
 # `make bench`: a fast fake OpenAI upstream and the gateway (release builds) on loopback, driven by wrk at
 # 1, 16 and 64 connections, directly and through the gateway, plain and streamed. The gateway does its full
 # work: auth (tenant key), routing (an alias), translation (typed decode/encode), metering (SQLite rows).
-# Prints requests/s, p50/p99 latency, the gateway's added latency, its CPU time per request and peak RSS.
+# For scale, the same load also goes through a bare Hummingbird + AsyncHTTPClient pass-through (no auth,
+# parsing or metering): the floor for any Swift gateway on this machine.
+# Prints requests/s, p50/p99 latency, the added latency over the upstream, CPU time per request and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-tools.sh wrk
@@ -12,12 +14,15 @@ swift build -c release --product aggregator-bench-upstream >/dev/null
 DURATION=${BENCH_DURATION:-10s}
 UP_PORT=18181
 GW_PORT=18182
+BARE_PORT=18183
 work=$(mktemp -d)
-cleanup() { kill "${gw_pid:-}" "${up_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${gw_pid:-}" "${up_pid:-}" "${bare_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 .build/release/aggregator-bench-upstream "$UP_PORT" >"$work/upstream.log" 2>&1 &
 up_pid=$!
+.build/release/aggregator-bench-upstream "$BARE_PORT" --passthrough "http://127.0.0.1:$UP_PORT/v1/chat/completions" >"$work/bare.log" 2>&1 &
+bare_pid=$!
 (
   cd "$work"
   export API_PORT=$GW_PORT DATABASE_URL="sqlite://$work/bench.sqlite" OPENAI_API_KEY=sk-bench \
@@ -26,7 +31,8 @@ up_pid=$!
 ) &
 gw_pid=$!
 for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$GW_PORT/healthz" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$UP_PORT/v1/models" >/dev/null 2>&1 && break
+  curl -fsS "http://127.0.0.1:$GW_PORT/healthz" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$UP_PORT/v1/models" >/dev/null 2>&1 \
+    && curl -s -o /dev/null "http://127.0.0.1:$BARE_PORT/" && break
   sleep 0.1
 done
 key=$(grep -o 'sk-agg-[A-Za-z0-9]*' "$work/gateway.out" | head -1)
@@ -40,7 +46,7 @@ wrk.headers["Authorization"] = "Bearer $key"
 wrk.body = os.getenv("BENCH_BODY")
 LUA
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$gw_pid/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
 # run NAME URL BODY CONNECTIONS -> "rps p50_ms p99_ms requests"
@@ -58,18 +64,24 @@ to_ms() { # wrk prints 812.00us, 1.23ms or 2.01s
   awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'
 }
 
-printf '\n%-10s %-6s %5s %10s %9s %9s %11s %12s\n' mode target conns "req/s" "p50 ms" "p99 ms" "added p50" "cpu µs/req"
+printf '\n%-7s %-8s %5s %10s %9s %9s %11s %12s\n' mode target conns "req/s" "p50 ms" "p99 ms" "added p50" "cpu µs/req"
+# measure NAME PID PORT BODY CONNECTIONS DIRECT_P50: one row for a server in front of the upstream.
+measure() {
+  local name=$1 pid=$2 port=$3 body=$4 conns=$5 direct_p50=$6 before after rps p50 p99 reqs cpu added
+  before=$(cpu_ticks "$pid")
+  read -r rps p50 p99 reqs <<<"$(run "http://127.0.0.1:$port/v1/chat/completions" "$body" "$conns")"
+  after=$(cpu_ticks "$pid")
+  cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$reqs" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+  added=$(awk -v g="$p50" -v d="$direct_p50" 'BEGIN { printf "%.3f", g - d }')
+  printf '%-7s %-8s %5s %10s %9s %9s %11s %12s\n' "$mode" "$name" "$conns" "$rps" "$p50" "$p99" "$added" "$cpu"
+}
 for mode in plain stream; do
   body=$body_plain; [ "$mode" = stream ] && body=$body_stream
   for conns in 1 16 64; do
     read -r d_rps d_p50 d_p99 _ <<<"$(run "http://127.0.0.1:$UP_PORT/v1/chat/completions" "$body" "$conns")"
-    before=$(cpu_ticks)
-    read -r g_rps g_p50 g_p99 g_reqs <<<"$(run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body" "$conns")"
-    after=$(cpu_ticks)
-    cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$g_reqs" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
-    added=$(awk -v g="$g_p50" -v d="$d_p50" 'BEGIN { printf "%.3f", g - d }')
-    printf '%-10s %-6s %5s %10s %9s %9s\n' "$mode" direct "$conns" "$d_rps" "$d_p50" "$d_p99"
-    printf '%-10s %-6s %5s %10s %9s %9s %11s %12s\n' "$mode" gateway "$conns" "$g_rps" "$g_p50" "$g_p99" "$added" "$cpu"
+    printf '%-7s %-8s %5s %10s %9s %9s\n' "$mode" upstream "$conns" "$d_rps" "$d_p50" "$d_p99"
+    measure bare "$bare_pid" "$BARE_PORT" "$body" "$conns" "$d_p50"
+    measure gateway "$gw_pid" "$GW_PORT" "$body" "$conns" "$d_p50"
   done
 done
 
@@ -81,10 +93,12 @@ ttfb() {
   done | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int(NR/2)] * 1000}'
 }
 d_ttfb=$(ttfb "http://127.0.0.1:$UP_PORT/v1/chat/completions" "X-None: 1")
+b_ttfb=$(ttfb "http://127.0.0.1:$BARE_PORT/v1/chat/completions" "X-None: 1")
 g_ttfb=$(ttfb "http://127.0.0.1:$GW_PORT/v1/chat/completions" "Authorization: Bearer $key")
+added() { awk -v g="$1" -v d="$d_ttfb" 'BEGIN { printf "%.3f", g - d }'; }
 echo
-echo "stream time to first byte (median of 200): direct ${d_ttfb} ms, gateway ${g_ttfb} ms, added $(awk -v g="$g_ttfb" -v d="$d_ttfb" 'BEGIN { printf "%.3f", g - d }') ms"
-echo "gateway peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gw_pid/status")"
+echo "stream time to first byte (median of 200): upstream ${d_ttfb} ms; bare ${b_ttfb} ms (added $(added "$b_ttfb") ms); gateway ${g_ttfb} ms (added $(added "$g_ttfb") ms)"
+echo "peak RSS: bare $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$bare_pid/status"), gateway $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gw_pid/status")"
 rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from usage').fetchone()[0])" "$work/bench.sqlite" 2>/dev/null || echo "?")
 echo "usage rows metered during the run: $rows"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); load generator, upstream and gateway share them"

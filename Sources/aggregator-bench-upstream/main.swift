@@ -11,7 +11,8 @@ import NIOPosix
 ///
 /// `aggregator-bench-upstream PORT --passthrough URL`: the floor for a Swift gateway on this machine, a bare
 /// Hummingbird + AsyncHTTPClient pass-through with Swift concurrency on NIO's event loops like the gateway: it
-/// forwards the body to `URL` and relays the answer's bytes as they come, with no auth, parsing or metering.
+/// forwards the body to `URL` and returns the answer (whole, or its SSE bytes as they come), with no auth,
+/// parsing or metering.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let port = Int(arguments.first ?? "") ?? 18_081
 if arguments.count == 3, arguments[1] == "--passthrough" {
@@ -68,6 +69,10 @@ func runPassthrough(port: Int, upstream: String) async throws {
         outgoing.body = .bytes(try await request.body.collect(upTo: 1 << 20))
         let answer = try await client.execute(outgoing, timeout: .seconds(30))
         let contentType = answer.headers.first(name: "content-type") ?? "application/json"
+        guard contentType.hasPrefix("text/event-stream") else {
+            let whole = try await answer.body.collect(upTo: 1 << 24)
+            return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: whole))
+        }
         return Response(
             status: .ok, headers: [.contentType: contentType],
             body: ResponseBody { writer in

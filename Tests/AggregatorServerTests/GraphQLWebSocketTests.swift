@@ -73,7 +73,7 @@ import Testing
         }
     }
 
-    @Test func duplicateIdTooManyInitsAndHeaderKey() async throws {
+    @Test func duplicateIdAndTooManyInitsWithTheKeyInTheUpgradeHeader() async throws {
         try await TestGateway.runGraphQL { gw in
             var headers = HTTPFields()
             headers[.authorization] = "Bearer \(gw.key)"
@@ -92,8 +92,9 @@ import Testing
                 _ = try await s.drain()
             }
             #expect(twice == 4429)
-            let noProtocol = try await gw.socket(nil) { s in _ = try await s.drain() }
-            #expect(noProtocol == 4406)
+            // A socket without a GraphQL subprotocol (closed with 4406 at once) is tested with Python's
+            // `websockets` in Tests/Conformance/test_graphql.py: HummingbirdWSClient loses a close frame that
+            // arrives in the same read as the 101 response, which made this check fail now and then.
         }
     }
 

@@ -112,3 +112,15 @@ def test_unauthorised_socket_is_closed_with_4403(gql_gateway):
         with pytest.raises(Exception):
             ws.recv(timeout=10)
         assert ws.close_code == 4403
+
+
+def test_socket_without_a_graphql_subprotocol_is_closed_with_4406(gql_gateway):
+    # The server closes right after the 101 response, so the close frame often arrives in the same read as the
+    # handshake. This lives here rather than in the Swift socket tests: HummingbirdWSClient drops a frame that
+    # arrives with the 101 (about one connection in fifty), while this client never does.
+    url = f"ws://127.0.0.1:{gql_gateway.port}/graphql"
+    for _ in range(20):
+        with connect(url, open_timeout=10) as ws:
+            with pytest.raises(Exception):
+                ws.recv(timeout=10)
+            assert ws.close_code == 4406

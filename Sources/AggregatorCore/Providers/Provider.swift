@@ -41,30 +41,64 @@ public protocol Provider: Sendable {
 }
 
 /// A type-erased stream of OpenAI chunks with the backpressure of the sequence it wraps.
+///
+/// Chunks come in batches: a batch is what one read from the upstream completed. Relaying a batch in one write
+/// costs one system call instead of one per chunk, and delays nothing (the chunks were all there already).
 public struct ChunkStream: AsyncSequence, Sendable {
     public typealias Element = ChatCompletionChunk
     public typealias Failure = any Error
 
-    private let makeIterator: @Sendable () -> AsyncIterator
+    private let makeBatches: @Sendable () -> Batches
 
+    /// A stream whose chunks arrive one at a time.
     public init<Base: AsyncSequence & Sendable>(_ base: Base) where Base.Element == ChatCompletionChunk {
-        makeIterator = {
+        makeBatches = {
             let box = IteratorBox(base.makeAsyncIterator())
-            return AsyncIterator(next: { try await box.next() })
+            return Batches(next: { try await box.next().map { [$0] } })
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { makeIterator() }
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let next: () async throws -> ChatCompletionChunk?
-        public mutating func next() async throws -> ChatCompletionChunk? { try await next() }
+    /// A stream whose chunks arrive in batches; empty batches are skipped.
+    public init<Base: AsyncSequence & Sendable>(batches base: Base) where Base.Element == [ChatCompletionChunk] {
+        makeBatches = {
+            let box = IteratorBox(base.makeAsyncIterator())
+            return Batches(next: {
+                while let batch = try await box.next() {
+                    if !batch.isEmpty { return batch }
+                }
+                return nil
+            })
+        }
     }
 
-    private final class IteratorBox<I: AsyncIteratorProtocol> where I.Element == ChatCompletionChunk {
+    /// The chunks, batch by batch.
+    public func makeBatchIterator() -> Batches { makeBatches() }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(batches: makeBatches()) }
+
+    public struct Batches {
+        let next: () async throws -> [ChatCompletionChunk]?
+        /// The next non-empty batch, or nil at the end.
+        public mutating func next() async throws -> [ChatCompletionChunk]? { try await next() }
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var batches: Batches
+        var pending: ArraySlice<ChatCompletionChunk> = []
+
+        public mutating func next() async throws -> ChatCompletionChunk? {
+            while pending.isEmpty {
+                guard let batch = try await batches.next() else { return nil }
+                pending = batch[...]
+            }
+            return pending.popFirst()
+        }
+    }
+
+    private final class IteratorBox<I: AsyncIteratorProtocol> {
         var iterator: I
         init(_ iterator: I) { self.iterator = iterator }
-        func next() async throws -> ChatCompletionChunk? { try await iterator.next() }
+        func next() async throws -> I.Element? { try await iterator.next() }
     }
 }
 

@@ -63,7 +63,7 @@ public struct ClaudeProvider: Provider {
         let response = try await http.send(messagesRequest(translation.request), wholeRequest: false)
         let translator = ClaudeStreamTranslator(
             id: "chatcmpl-\(request.requestID)", created: Self.now(), model: request.model, toolNames: translation.toolNames)
-        return ChunkStream(UpstreamChunkSequence(body: response.body, decoder: ClaudeStreamDecoder(translator: translator)))
+        return ChunkStream(batches: UpstreamChunkSequence(body: response.body, decoder: ClaudeStreamDecoder(translator: translator)))
     }
 
     private var headers: [(String, String)] {

@@ -36,7 +36,7 @@ public struct OllamaProvider: Provider {
     public func stream(_ request: ProviderRequest) async throws -> ChunkStream {
         let body = try OllamaRequestTranslator.translate(request.chat, stream: true)
         let response = try await send(body, wholeRequest: false)
-        return ChunkStream(UpstreamChunkSequence(body: response.body, decoder: OllamaStreamDecoder(translator: Self.translator(for: request))))
+        return ChunkStream(batches: UpstreamChunkSequence(body: response.body, decoder: OllamaStreamDecoder(translator: Self.translator(for: request))))
     }
 
     private static func translator(for request: ProviderRequest) -> OllamaResponseTranslator {

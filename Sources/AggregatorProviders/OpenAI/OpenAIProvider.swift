@@ -46,7 +46,7 @@ public struct OpenAIProvider: Provider {
     public func stream(_ request: ProviderRequest) async throws -> ChunkStream {
         let body = Self.streamingBody(request.chat)
         let response = try await http.send(chatRequest(body), wholeRequest: false)
-        return ChunkStream(UpstreamChunkSequence(body: response.body, decoder: OpenAIStreamDecoder()))
+        return ChunkStream(batches: UpstreamChunkSequence(body: response.body, decoder: OpenAIStreamDecoder()))
     }
 
     /// The request for a streamed answer: always with `stream_options.include_usage`, so the gateway can meter

@@ -140,7 +140,8 @@ public protocol UpstreamStreamDecoder: Sendable {
 /// A streamed response body as OpenAI chunks. It reads the next piece of the body only when the consumer asks
 /// for a chunk and none is decoded yet, so a slow client slows the upstream down (backpressure).
 public struct UpstreamChunkSequence<Decoder: UpstreamStreamDecoder>: AsyncSequence, Sendable {
-    public typealias Element = ChatCompletionChunk
+    /// The chunks one read of the body completed (possibly none).
+    public typealias Element = [ChatCompletionChunk]
     let body: HTTPClientResponse.Body
     let decoder: Decoder
 
@@ -154,7 +155,6 @@ public struct UpstreamChunkSequence<Decoder: UpstreamStreamDecoder>: AsyncSequen
     public struct AsyncIterator: AsyncIteratorProtocol {
         var bytes: HTTPClientResponse.Body.AsyncIterator
         var decoder: Decoder
-        var pending: ArraySlice<ChatCompletionChunk> = []
         var failure: (any Error)?
         var finished = false
 
@@ -163,25 +163,24 @@ public struct UpstreamChunkSequence<Decoder: UpstreamStreamDecoder>: AsyncSequen
             self.decoder = decoder
         }
 
-        public mutating func next() async throws -> ChatCompletionChunk? {
-            while pending.isEmpty {
-                if let failure {
-                    self.failure = nil
-                    finished = true
-                    throw failure
-                }
-                if finished || decoder.isComplete { return nil }
-                var chunks: [ChatCompletionChunk] = []
-                do {
-                    let buffer = try await bytes.next()
-                    if buffer == nil { finished = true }
-                    try decoder.feed(buffer, into: &chunks)
-                } catch {
-                    failure = UpstreamHTTP.map(error)
-                }
-                pending = chunks[...]
+        /// The chunks of the next read; a failure is thrown after the chunks decoded before it.
+        public mutating func next() async throws -> [ChatCompletionChunk]? {
+            if let failure {
+                self.failure = nil
+                finished = true
+                throw failure
             }
-            return pending.popFirst()
+            if finished || decoder.isComplete { return nil }
+            var chunks: [ChatCompletionChunk] = []
+            do {
+                let buffer = try await bytes.next()
+                if buffer == nil { finished = true }
+                try decoder.feed(buffer, into: &chunks)
+            } catch {
+                failure = UpstreamHTTP.map(error)
+                if chunks.isEmpty { return try await next() }
+            }
+            return chunks
         }
     }
 }

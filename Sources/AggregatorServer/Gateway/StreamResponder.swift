@@ -36,10 +36,16 @@ struct StreamResponder: Sendable {
                 var clientGone = false
                 var upstreamFailure: UpstreamError?
                 do {
-                    for try await chunk in chunks {
-                        guard let frame = framing.chunk(chunk, &relay) else { continue }
+                    var batches = chunks.makeBatchIterator()
+                    while let batch = try await batches.next() {
+                        // The chunks one upstream read completed go out in one write.
+                        var frames: [UInt8] = []
+                        for chunk in batch {
+                            if let frame = framing.chunk(chunk, &relay) { frames += frame }
+                        }
+                        if frames.isEmpty { continue }
                         do {
-                            try await writer.write(ByteBuffer(bytes: frame))
+                            try await writer.write(ByteBuffer(bytes: frames))
                         } catch {
                             clientGone = true
                             throw error
