@@ -89,8 +89,15 @@ import Testing
                 #"{"id":"c1","object":"chat.completion.chunk","created":7,"model":"m","choices":null,"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":8,"audio_tokens":0}},"obfuscation":"x"}"#
                     .utf8))
         #expect(chunk.choices.isEmpty)
-        #expect(chunk.usage == Usage(promptTokens: 10, completionTokens: 2, cachedTokens: 8))
+        var usage = Usage(promptTokens: 10, completionTokens: 2, cachedTokens: 8)
+        usage.promptDetails["audio_tokens"] = .int(0)
+        #expect(chunk.usage == usage)
         #expect(chunk.created == 7 && chunk.id == "c1")
+        // Members we do not type ride along, and are written back after the typed ones.
+        #expect(chunk.extra == JSONObject(["obfuscation": .string("x")]))
+        var writer = JSONWriter()
+        chunk.write(to: &writer, usageField: true)
+        #expect(writer.string == #"{"id":"c1","object":"chat.completion.chunk","created":7,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":8,"audio_tokens":0}},"obfuscation":"x"}"#)
     }
 
     @Test func aCompletionWithoutChoicesIsRefused() {

@@ -106,3 +106,23 @@ struct StatusCase: Sendable, CustomTestStringConvertible {
         .status(status: status, message: try fixtureErrorMessage(fixture), type: type, code: code, param: param, retryAfter: retryAfter)
     }
 }
+
+/// The typed part of answers and chunks: what the fixture-by-fixture checks compare. The members passed
+/// through untyped (`obfuscation`, `annotations`, token details, …) are checked by `OpenAIPassThroughTests`.
+extension Usage {
+    var counts: Usage { Usage(promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens) }
+}
+
+extension ChatCompletionChunk {
+    var typedOnly: ChatCompletionChunk {
+        var chunk = self
+        chunk.extra = JSONObject()
+        chunk.usage = usage?.counts
+        for i in chunk.choices.indices { chunk.choices[i].delta.extra = JSONObject() }
+        return chunk
+    }
+}
+
+extension [ChatCompletionChunk] {
+    var typedOnly: [ChatCompletionChunk] { map(\.typedOnly) }
+}

@@ -36,7 +36,7 @@ import Testing
             return result
         }
         #expect(chunks.last?.choices == [])
-        #expect(chunks.last?.usage == Usage(promptTokens: 12, completionTokens: 3, cachedTokens: 0))
+        #expect(chunks.last?.usage?.counts == Usage(promptTokens: 12, completionTokens: 3, cachedTokens: 0))
     }
 
     /// §5.7: a usage chunk with `choices:null` (some OpenAI-compatible servers) is read, not rejected.

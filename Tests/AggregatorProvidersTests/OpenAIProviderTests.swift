@@ -28,6 +28,14 @@ import Testing
             usage: Usage(promptTokens: 12, completionTokens: 3, cachedTokens: 0))
         expected.systemFingerprint = "fp_0aa8d3e20b"
         expected.serviceTier = "default"
+        // What we do not type comes back too: the message's annotations and every token detail.
+        expected.choices[0].message.extra = JSONObject(["annotations": .array([])])
+        expected.usage?.promptDetails = JSONObject(["audio_tokens": .int(0)])
+        expected.usage?.extra = JSONObject([
+            "completion_tokens_details": .object(JSONObject([
+                "reasoning_tokens": .int(0), "audio_tokens": .int(0), "accepted_prediction_tokens": .int(0), "rejected_prediction_tokens": .int(0),
+            ]))
+        ])
         #expect(completion == expected)
     }
 
@@ -41,7 +49,7 @@ import Testing
         #expect(choice.message.toolCalls == [
             ToolCall(id: "call_7QxWeather", function: FunctionCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)),
         ])
-        #expect(completion.usage == Usage(promptTokens: 82, completionTokens: 17, cachedTokens: 0))
+        #expect(completion.usage?.counts == Usage(promptTokens: 82, completionTokens: 17, cachedTokens: 0))
     }
 
     @Test func twoParallelToolCallsKeepTheirOrderAndIds() async throws {

@@ -340,6 +340,12 @@ def test_plain_completion(client, fake, provider):
     assert r.choices[0].finish_reason == exp.finish
     assert (r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.total_tokens) == (
         exp.prompt, exp.completion, exp.prompt + exp.completion)
+    if provider == "openai":
+        # What OpenAI sends beyond the fields the gateway reads comes through unchanged.
+        assert r.service_tier == "default"
+        assert r.choices[0].message.annotations == []
+        assert r.usage.completion_tokens_details.reasoning_tokens == 0
+        assert r.usage.prompt_tokens_details.audio_tokens == 0
     record(provider, own, exp)
 
     post = only_post(fake, mark)

@@ -1,5 +1,7 @@
-/// Reading OpenAI answers and stream chunks from upstream bytes (`JSONReader`). Unknown members are skipped;
-/// optional members may be absent or `null`.
+/// Reading OpenAI answers and stream chunks from upstream bytes (`JSONReader`). Members we do not type are kept
+/// in `extra` on the answer, the message, the chunk, the delta and the usage, and written back after the typed
+/// ones, so an OpenAI-compatible upstream's fields (`annotations`, `service_tier`, reasoning token counts, …)
+/// reach the client; optional members may be absent or `null`.
 extension JSONReader {
     /// A required member that was absent.
     static func missing(_ key: String, in type: String) -> Error {
@@ -10,6 +12,7 @@ extension JSONReader {
 extension Usage: JSONReadable {
     public init(reading r: inout JSONReader) throws {
         var prompt: Int?, completion: Int?, total: Int?, cached: Int?
+        var details = JSONObject(), unknown = JSONObject()
         try r.readObject { r, key in
             switch key {
             case "prompt_tokens": prompt = try r.readOptionalInt()
@@ -19,13 +22,15 @@ extension Usage: JSONReadable {
                 // Lenient: details that are not an object are ignored.
                 guard r.nextIsObject else { return try r.skipValue() }
                 try r.readObject { r, key in
-                    if key == "cached_tokens" { cached = try r.readOptionalInt() } else { try r.skipValue() }
+                    if key == "cached_tokens" { cached = try r.readOptionalInt() } else { details[key] = try r.readValue() }
                 }
-            default: try r.skipValue()
+            default: unknown[key] = try r.readValue()
             }
         }
         self.init(promptTokens: prompt ?? 0, completionTokens: completion ?? 0, cachedTokens: cached)
         totalTokens = total ?? (promptTokens + completionTokens)
+        promptDetails = details
+        extra = unknown
     }
 }
 
@@ -70,7 +75,8 @@ extension AssistantMessage: JSONReadable {
             case "content": content = try r.readOptionalString()
             case "refusal": refusal = try r.readOptionalString()
             case "tool_calls": toolCalls = try r.readNull() ? nil : r.readArray(of: ToolCall.self)
-            default: try r.skipValue()
+            case "role": try r.skipValue()
+            default: extra[key] = try r.readValue()
             }
         }
     }
@@ -98,6 +104,7 @@ extension ChatChoice: JSONReadable {
 extension ChatCompletion: JSONReadable {
     public init(reading r: inout JSONReader) throws {
         var id: String?, created: Int?, model: String?, fingerprint: String?, choices: [ChatChoice]?, usage: Usage?, tier: String?
+        var unknown = JSONObject()
         try r.readObject { r, key in
             switch key {
             case "id": id = try r.readString()
@@ -107,7 +114,8 @@ extension ChatCompletion: JSONReadable {
             case "choices": choices = try r.readArray(of: ChatChoice.self)
             case "usage": usage = try r.readOptional(Usage.self)
             case "service_tier": tier = try r.readOptionalString()
-            default: try r.skipValue()
+            case "object": try r.skipValue()
+            default: unknown[key] = try r.readValue()
             }
         }
         guard let id else { throw JSONReader.missing("id", in: "chat.completion") }
@@ -117,6 +125,7 @@ extension ChatCompletion: JSONReadable {
         self.init(id: id, created: created, model: model, choices: choices, usage: usage)
         systemFingerprint = fingerprint
         serviceTier = tier
+        extra = unknown
     }
 }
 
@@ -159,7 +168,7 @@ extension ChunkDelta: JSONReadable {
             case "content": content = try r.readOptionalString()
             case "refusal": refusal = try r.readOptionalString()
             case "tool_calls": toolCalls = try r.readNull() ? nil : r.readArray(of: ToolCallDelta.self)
-            default: try r.skipValue()
+            default: extra[key] = try r.readValue()
             }
         }
     }
@@ -196,7 +205,8 @@ extension ChatCompletionChunk: JSONReadable {
             // Some backends send `choices: null` on the usage chunk: lenient when reading (WIRE §5.7).
             case "choices": choices = try r.readNull() ? [] : r.readArray(of: ChunkChoice.self)
             case "usage": usage = try r.readOptional(Usage.self)
-            default: try r.skipValue()
+            case "object": try r.skipValue()
+            default: extra[key] = try r.readValue()
             }
         }
     }

@@ -15,6 +15,10 @@ public struct Usage: Sendable, Hashable {
     public var totalTokens: Int
     /// Part of `promptTokens` served from a prompt cache.
     public var cachedTokens: Int?
+    /// The other members of `prompt_tokens_details` (`audio_tokens`, …) as the upstream sent them.
+    public var promptDetails = JSONObject()
+    /// Members we do not read (`completion_tokens_details` with reasoning tokens, …), passed through.
+    public var extra = JSONObject()
 
     public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int? = nil) {
         self.promptTokens = promptTokens
@@ -30,9 +34,13 @@ extension Usage: JSONWritable {
             w.field("prompt_tokens", promptTokens)
             w.field("completion_tokens", completionTokens)
             w.field("total_tokens", totalTokens)
-            if let cachedTokens {
-                w.field("prompt_tokens_details") { $0.field("cached_tokens", cachedTokens) }
+            if cachedTokens != nil || !promptDetails.isEmpty {
+                w.field("prompt_tokens_details") { w in
+                    if let cachedTokens { w.field("cached_tokens", cachedTokens) }
+                    for (key, value) in promptDetails { w.field(key, value) }
+                }
             }
+            for (key, value) in extra { w.field(key, value) }
         }
     }
 }
@@ -42,6 +50,8 @@ public struct AssistantMessage: Sendable, Hashable {
     public var content: String?
     public var refusal: String?
     public var toolCalls: [ToolCall]?
+    /// Members we do not read (`annotations`, `audio`, …), passed through.
+    public var extra = JSONObject()
 
     public init(content: String?, refusal: String? = nil, toolCalls: [ToolCall]? = nil) {
         self.content = content
@@ -72,6 +82,8 @@ public struct ChatCompletion: Sendable, Hashable {
     public var choices: [ChatChoice]
     public var usage: Usage?
     public var serviceTier: String?
+    /// Top-level members we do not read, passed through.
+    public var extra = JSONObject()
 
     public init(id: String, created: Int, model: String, choices: [ChatChoice], usage: Usage?) {
         self.id = id
@@ -103,6 +115,7 @@ extension ChatCompletion: JSONWritable {
                                 w.key("tool_calls")
                                 w.array { w in for call in calls { call.write(to: &w) } }
                             }
+                            for (key, value) in choice.message.extra { w.field(key, value) }
                         }
                         w.field("logprobs", choice.logprobs ?? .null)
                         w.field("finish_reason", choice.finishReason?.rawValue)
@@ -111,6 +124,7 @@ extension ChatCompletion: JSONWritable {
             }
             if let usage { w.key("usage"); usage.write(to: &w) }
             if let serviceTier { w.field("service_tier", serviceTier) }
+            for (key, value) in extra { w.field(key, value) }
         }
     }
 }
@@ -154,6 +168,8 @@ public struct ChunkDelta: Sendable, Hashable {
     public var content: String?
     public var refusal: String?
     public var toolCalls: [ToolCallDelta]?
+    /// Members we do not read (legacy `function_call`, `annotations`, …), passed through.
+    public var extra = JSONObject()
 
     public init(role: String? = nil, content: String? = nil, refusal: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
         self.role = role
@@ -162,7 +178,7 @@ public struct ChunkDelta: Sendable, Hashable {
         self.toolCalls = toolCalls
     }
 
-    public var isEmpty: Bool { role == nil && content == nil && refusal == nil && (toolCalls?.isEmpty ?? true) }
+    public var isEmpty: Bool { role == nil && content == nil && refusal == nil && (toolCalls?.isEmpty ?? true) && extra.isEmpty }
 }
 
 public struct ChunkChoice: Sendable, Hashable {
@@ -186,6 +202,8 @@ public struct ChatCompletionChunk: Sendable, Hashable {
     public var systemFingerprint: String?
     public var choices: [ChunkChoice]
     public var usage: Usage?
+    /// Top-level members we do not read (`service_tier`, `obfuscation`, …), passed through.
+    public var extra = JSONObject()
 
     public init(id: String, created: Int, model: String, choices: [ChunkChoice], usage: Usage? = nil) {
         self.id = id
@@ -194,7 +212,6 @@ public struct ChatCompletionChunk: Sendable, Hashable {
         self.choices = choices
         self.usage = usage
     }
-
 
     /// Writes the chunk. `usageField` adds `"usage":null` to chunks without usage, as OpenAI does when the
     /// client asked for `include_usage`.
@@ -223,6 +240,7 @@ public struct ChatCompletionChunk: Sendable, Hashable {
                 w.key("usage")
                 w.null()
             }
+            for (key, value) in extra { w.field(key, value) }
         }
     }
 }
@@ -256,5 +274,6 @@ extension ChunkDelta {
                 }
             }
         }
+        for (key, value) in extra { w.field(key, value) }
     }
 }
