@@ -131,7 +131,7 @@ import Testing
 
     @Test(arguments: [
         (#""n":2"#, "n"),
-        (#""response_format":{"type":"json_object"}"#, "response_format"),
+        (#""response_format":{"type":"xml"}"#, "response_format"),
     ])
     func unsupportedFieldsAreRejectedBeforeCallingUpstream(_ extra: String, _ param: String) async throws {
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.json("response_text.json"))) { h in

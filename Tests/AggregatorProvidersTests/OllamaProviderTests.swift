@@ -41,6 +41,19 @@ import Testing
         #expect(completion.usage == Usage(promptTokens: 171, completionTokens: 18))
     }
 
+    /// The arguments object becomes a string with its keys in the order the model wrote them, nested ones too.
+    @Test func toolArgumentsKeepTheModelsKeyOrder() async throws {
+        let answer = #"""
+            {"model":"llama3.2","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"book",\#
+            "arguments":{"zeta":1,"alpha":{"y":2,"b":[3,"é"]},"mid":"x","a":null}}}]},"done":true,"done_reason":"stop",\#
+            "prompt_eval_count":5,"eval_count":7}
+            """#
+        let completion = try await UpstreamHarness.run({ _ in .json(answer) }) { harness in
+            try await provider(harness).complete(try providerRequest(Self.ask))
+        }
+        #expect(completion.choices.first?.message.toolCalls?.first?.function.arguments == #"{"zeta":1,"alpha":{"y":2,"b":[3,"é"]},"mid":"x","a":null}"#)
+    }
+
     @Test func twoParallelToolCallsWithoutIdsGetDistinctMintedIds() async throws {
         let completion = try await UpstreamHarness.run({ _ in try! Replay.json("ollama/chat-parallel-tool-calls.json") }) { harness in
             try await provider(harness).complete(try providerRequest(Self.ask))

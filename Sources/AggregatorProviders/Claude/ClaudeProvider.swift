@@ -54,7 +54,8 @@ public struct ClaudeProvider: Provider {
         let response = try await http.send(messagesRequest(translation.request), wholeRequest: true)
         let answer = try decode(ClaudeWire.Response.self, try await http.collect(response.body))
         let translate = ClaudeResponseTranslator(
-            id: "chatcmpl-\(request.requestID)", created: Self.now(), model: request.model, toolNames: translation.toolNames)
+            id: "chatcmpl-\(request.requestID)", created: Self.now(), model: request.model, toolNames: translation.toolNames,
+            jsonTool: translation.jsonTool)
         return translate.translate(answer)
     }
 
@@ -62,7 +63,8 @@ public struct ClaudeProvider: Provider {
         let translation = try translator.translate(request.chat, stream: true)
         let response = try await http.send(messagesRequest(translation.request), wholeRequest: false)
         let translator = ClaudeStreamTranslator(
-            id: "chatcmpl-\(request.requestID)", created: Self.now(), model: request.model, toolNames: translation.toolNames)
+            id: "chatcmpl-\(request.requestID)", created: Self.now(), model: request.model, toolNames: translation.toolNames,
+            jsonTool: translation.jsonTool)
         return ChunkStream(batches: UpstreamChunkSequence(body: response.body, decoder: ClaudeStreamDecoder(translator: translator)))
     }
 

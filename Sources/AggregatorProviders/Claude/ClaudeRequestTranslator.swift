@@ -14,7 +14,12 @@ struct ClaudeRequestTranslator {
     struct Translation {
         var request: ClaudeWire.Request
         var toolNames: ClaudeIdentifierMap
+        /// The tool standing in for `response_format` (JSON mode, WIRE §5.17): its input is the answer's content.
+        var jsonTool: String?
     }
+
+    /// The name of the tool that carries a JSON-mode answer.
+    static let jsonToolName = "json_tool_call"
 
     func translate(_ chat: ChatCompletionRequest, stream: Bool) throws -> Translation {
         try Self.rejectUnsupported(chat)
@@ -29,6 +34,7 @@ struct ClaudeRequestTranslator {
         request.system = Self.systemTexts(chat.messages)
         request.messages = try Self.messages(chat.messages, names: &names, ids: &ids)
         (request.tools, request.toolChoice) = Self.tools(chat, history: request.messages, names: &names)
+        let jsonTool = try Self.addJSONTool(chat, to: &request)
         if let temperature = chat.temperature {
             request.temperature = min(max(temperature, 0), 1)
         } else {
@@ -38,16 +44,48 @@ struct ClaudeRequestTranslator {
         request.stopSequences = (chat.stop ?? []).filter { !$0.allSatisfy(\.isWhitespace) }
         request.stream = stream
         request.userID = chat.user
-        return Translation(request: request, toolNames: names)
+        return Translation(request: request, toolNames: names, jsonTool: jsonTool)
+    }
+
+    /// `response_format` `json_object` or `json_schema`: Anthropic has no JSON flag, so the answer is asked for as
+    /// the input of a tool the model must call (WIRE §5.17), whose schema is the client's schema (any object for
+    /// `json_object`). With tools of its own the model may call those instead (`tool_choice: any`); a client that
+    /// named a tool to call keeps that choice.
+    static func addJSONTool(_ chat: ChatCompletionRequest, to request: inout ClaudeWire.Request) throws -> String? {
+        let schema: JSONValue
+        switch chat.responseFormat?["type"]?.stringValue {
+        case nil, "text"?: return nil
+        case "json_object"?:
+            schema = .object(JSONObject(["type": .string("object"), "additionalProperties": .bool(true)]))
+        case "json_schema"?:
+            let given = chat.responseFormat?["json_schema"]?["schema"]
+            guard let given, given["type"]?.stringValue == "object" else {
+                throw invalid(
+                    "The claude provider answers 'json_schema' with an object: 'response_format.json_schema.schema' must have type 'object'.",
+                    param: "response_format")
+            }
+            schema = given
+        case let other?:
+            throw invalid("'response_format' of type '\(other)' is not supported by the claude provider.", param: "response_format")
+        }
+        if request.tools.contains(where: { $0.name == jsonToolName }) {
+            throw invalid("A tool named '\(jsonToolName)' cannot be used together with 'response_format'.", param: "tools")
+        }
+        let description = chat.responseFormat?["json_schema"]?["description"]?.stringValue ?? "Respond with the answer as this tool's input."
+        let callable = request.toolChoice?.type == "none" ? [] : request.tools
+        request.tools.append(ClaudeWire.Tool(name: jsonToolName, description: description, inputSchema: schema))
+        if request.toolChoice?.type != "tool" {
+            let parallel = request.toolChoice?.disableParallelToolUse
+            request.toolChoice = callable.isEmpty ? .init(type: "tool", name: jsonToolName) : .init(type: "any")
+            request.toolChoice?.disableParallelToolUse = parallel
+        }
+        return jsonToolName
     }
 
     /// Fields with no Anthropic counterpart whose silent loss would change the answer's shape.
     static func rejectUnsupported(_ chat: ChatCompletionRequest) throws {
         if let n = chat.n, n > 1 {
             throw invalid("The claude provider returns one choice; 'n' must be 1.", param: "n")
-        }
-        if let type = chat.responseFormat?["type"]?.stringValue, type != "text" {
-            throw invalid("'response_format' of type '\(type)' is not supported by the claude provider.", param: "response_format")
         }
     }
 

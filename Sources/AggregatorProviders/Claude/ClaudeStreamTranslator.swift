@@ -12,8 +12,13 @@ struct ClaudeStreamTranslator {
     let created: Int
     let model: String
     let toolNames: ClaudeIdentifierMap
+    /// The tool carrying a JSON-mode answer: its input streams out as content (WIRE §5.17).
+    let jsonTool: String?
 
     private var started = false
+    /// Content blocks of the JSON-mode tool; whether the model called any other tool.
+    private var jsonBlocks = Set<Int>()
+    private var calledClientTool = false
     /// Anthropic content-block index → OpenAI tool-call index, which counts tool calls only (WIRE §5.4).
     private var toolIndexOf: [Int: Int] = [:]
     private var argumentsSeen = Set<Int>()
@@ -21,11 +26,12 @@ struct ClaudeStreamTranslator {
     private var stopReason: String?
     private(set) var finished = false
 
-    init(id: String, created: Int, model: String, toolNames: ClaudeIdentifierMap) {
+    init(id: String, created: Int, model: String, toolNames: ClaudeIdentifierMap, jsonTool: String? = nil) {
         self.id = id
         self.created = created
         self.model = model
         self.toolNames = toolNames
+        self.jsonTool = jsonTool
     }
 
     mutating func translate(_ sse: ServerSentEvent) throws -> [ChatCompletionChunk] {
@@ -55,8 +61,18 @@ struct ClaudeStreamTranslator {
             usage = usage.updated(with: message.usage)
             emit(ChunkDelta())
         case .contentBlockStart(_, .text(let text)):
-            emit(ChunkDelta(content: text.isEmpty ? nil : text))
+            // In JSON mode the content is the tool's input; text around it would make it unparseable.
+            emit(ChunkDelta(content: text.isEmpty || jsonTool != nil ? nil : text))
+        case .contentBlockStart(let index, .toolUse(_, let name, let input)) where name == jsonTool:
+            jsonBlocks.insert(index)
+            if case .object(let object) = input, !object.isEmpty {
+                argumentsSeen.insert(index)
+                emit(ChunkDelta(content: input.jsonText))
+            } else {
+                emit(ChunkDelta())
+            }
         case .contentBlockStart(let index, .toolUse(let callID, let name, let input)):
+            calledClientTool = true
             let toolIndex = toolIndexOf.count
             toolIndexOf[index] = toolIndex
             emit(ChunkDelta(toolCalls: [.start(index: toolIndex, id: callID, name: toolNames.original(name))]))
@@ -66,11 +82,20 @@ struct ClaudeStreamTranslator {
                 emit(ChunkDelta(toolCalls: [.arguments(index: toolIndex, input.jsonText)]))
             }
         case .contentBlockDelta(_, .text(let text)):
-            if !text.isEmpty { emit(ChunkDelta(content: text)) }
+            if !text.isEmpty, jsonTool == nil { emit(ChunkDelta(content: text)) }
+        case .contentBlockDelta(let index, .inputJSON(let fragment)) where jsonBlocks.contains(index):
+            guard !fragment.isEmpty else { break }
+            argumentsSeen.insert(index)
+            emit(ChunkDelta(content: fragment))
         case .contentBlockDelta(let index, .inputJSON(let fragment)):
             guard let toolIndex = toolIndexOf[index], !fragment.isEmpty else { break }
             argumentsSeen.insert(index)
             emit(ChunkDelta(toolCalls: [.arguments(index: toolIndex, fragment)]))
+        case .contentBlockStop(let index) where jsonBlocks.contains(index):
+            if !argumentsSeen.contains(index) {
+                argumentsSeen.insert(index)
+                emit(ChunkDelta(content: "{}"))
+            }
         case .contentBlockStop(let index):
             // A call without arguments still gets parseable ones (WIRE §5.6).
             if let toolIndex = toolIndexOf[index], !argumentsSeen.contains(index) {
@@ -83,7 +108,9 @@ struct ClaudeStreamTranslator {
         case .messageStop:
             emit(ChunkDelta())
             finished = true
-            out.append(chunk(ChunkDelta(), finish: ClaudeWire.finishReason(stopReason)))
+            var finish = ClaudeWire.finishReason(stopReason)
+            if !jsonBlocks.isEmpty, !calledClientTool, finish == .toolCalls { finish = .stop }
+            out.append(chunk(ChunkDelta(), finish: finish))
             out.append(ChatCompletionChunk(id: id, created: created, model: model, choices: [], usage: usage.openAI))
         case .error(let detail):
             throw UpstreamError.inStream(message: detail.message, type: detail.type)

@@ -26,9 +26,14 @@ public struct OllamaProvider: Provider {
     }
 
     public func complete(_ request: ProviderRequest) async throws -> ChatCompletion {
-        let body = try OllamaRequestTranslator.translate(request.chat, stream: false)
-        let response = try await send(body, wholeRequest: true)
-        let answer = try Self.decode(OllamaChatResponse.self, try await http.collect(response.body))
+        let response = try await send(try OllamaRequestTranslator.translate(request.chat, stream: false), wholeRequest: true)
+        let body = try await http.collect(response.body)
+        let answer: OllamaChatResponse
+        do {
+            answer = try JSONReader.decode(OllamaChatResponse.self, from: body)
+        } catch {
+            throw UpstreamError.protocolError("ollama sent a body that is not a OllamaChatResponse")
+        }
         var translator = Self.translator(for: request)
         return try translator.completion(answer)
     }

@@ -31,7 +31,7 @@ struct OllamaStreamDecoder: UpstreamStreamDecoder {
             if isComplete { return }
             let response: OllamaChatResponse
             do {
-                response = try JSONDecoder().decode(OllamaChatResponse.self, from: Data(line))
+                response = try JSONReader.decode(OllamaChatResponse.self, from: line)
             } catch {
                 throw UpstreamError.protocolError("ollama sent a line that is not a chat response")
             }

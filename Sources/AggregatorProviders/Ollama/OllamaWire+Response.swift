@@ -2,33 +2,38 @@ import AggregatorWire
 
 /// One line of `/api/chat` (or the whole non-streamed answer), WIRE §3.2. Counts are `omitempty` upstream:
 /// a missing count is zero. `error` is set on a failure line after the 200.
-struct OllamaChatResponse: Sendable, Hashable, Decodable {
+struct OllamaChatResponse: Sendable, Hashable {
     var model: String?
     var message: OllamaMessage?
-    var done: Bool
+    var done = false
     var doneReason: String?
     var promptEvalCount: Int?
     var evalCount: Int?
     var error: String?
+}
 
-    enum CodingKeys: String, CodingKey {
-        case model, message, done, error
-        case doneReason = "done_reason", promptEvalCount = "prompt_eval_count", evalCount = "eval_count"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        model = try c.decodeIfPresent(String.self, forKey: .model)
-        message = try c.decodeIfPresent(OllamaMessage.self, forKey: .message)
-        done = try c.decodeIfPresent(Bool.self, forKey: .done) ?? false
-        doneReason = try c.decodeIfPresent(String.self, forKey: .doneReason)
-        promptEvalCount = try c.decodeIfPresent(Int.self, forKey: .promptEvalCount)
-        evalCount = try c.decodeIfPresent(Int.self, forKey: .evalCount)
-        // `{"error":"…"}` is Ollama's shape; an OpenAI-style object from a proxy in front of it is read too.
-        switch try c.decodeIfPresent(JSONValue.self, forKey: .error) {
-        case .string(let text)?: error = text
-        case .object(let object)?: error = object["message"]?.stringValue ?? "ollama reported an error"
-        default: error = nil
+/// Ollama answers are read with `JSONReader`, which keeps the order of a tool call's argument keys as the model
+/// wrote them (`JSONDecoder` does not report keys in order).
+extension OllamaChatResponse: JSONReadable {
+    init(reading r: inout JSONReader) throws {
+        self.init()
+        try r.readObject { r, key in
+            switch key {
+            case "model": model = try r.readOptionalString()
+            case "message": message = try r.readOptional(OllamaMessage.self)
+            case "done": done = try r.readNull() ? false : r.readBool()
+            case "done_reason": doneReason = try r.readOptionalString()
+            case "prompt_eval_count": promptEvalCount = try r.readOptionalInt()
+            case "eval_count": evalCount = try r.readOptionalInt()
+            // `{"error":"…"}` is Ollama's shape; an OpenAI-style object from a proxy in front of it is read too.
+            case "error":
+                switch try r.readValue() {
+                case .string(let text): error = text
+                case .object(let object): error = object["message"]?.stringValue ?? "ollama reported an error"
+                default: error = nil
+                }
+            default: try r.skipValue()
+            }
         }
     }
 }
@@ -43,34 +48,46 @@ struct OllamaTags: Sendable, Decodable {
     var models: [Entry]
 }
 
-extension OllamaMessage: Decodable {
-    enum CodingKeys: String, CodingKey {
-        case role, content, images, thinking
-        case toolCalls = "tool_calls", toolName = "tool_name", toolCallID = "tool_call_id"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        role = try c.decodeIfPresent(String.self, forKey: .role) ?? "assistant"
-        content = try c.decodeIfPresent(String.self, forKey: .content) ?? ""
-        images = try c.decodeIfPresent([String].self, forKey: .images)
-        toolCalls = try c.decodeIfPresent([OllamaToolCall].self, forKey: .toolCalls)
-        toolName = try c.decodeIfPresent(String.self, forKey: .toolName)
-        toolCallID = try c.decodeIfPresent(String.self, forKey: .toolCallID)
-        thinking = try c.decodeIfPresent(String.self, forKey: .thinking)
+extension OllamaMessage: JSONReadable {
+    init(reading r: inout JSONReader) throws {
+        self.init(role: "assistant", content: "")
+        try r.readObject { r, key in
+            switch key {
+            case "role": role = try r.readOptionalString() ?? "assistant"
+            case "content": content = try r.readOptionalString() ?? ""
+            case "images": images = try r.readNull() ? nil : r.readArray(of: JSONValue.self).map { value in
+                guard case .string(let image) = value else { throw JSONReader.Error("images must be strings") }
+                return image
+            }
+            case "tool_calls": toolCalls = try r.readNull() ? nil : r.readArray(of: OllamaToolCall.self)
+            case "tool_name": toolName = try r.readOptionalString()
+            case "tool_call_id": toolCallID = try r.readOptionalString()
+            case "thinking": thinking = try r.readOptionalString()
+            default: try r.skipValue()
+            }
+        }
     }
 }
 
-extension OllamaToolCall: Decodable {
-    enum CodingKeys: String, CodingKey { case id, function }
-    enum FunctionKeys: String, CodingKey { case name, index, arguments }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        let f = try c.nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
-        name = try f.decode(String.self, forKey: .name)
-        index = try f.decodeIfPresent(Int.self, forKey: .index)
-        arguments = try f.decodeIfPresent(JSONValue.self, forKey: .arguments) ?? .object(JSONObject())
+extension OllamaToolCall: JSONReadable {
+    init(reading r: inout JSONReader) throws {
+        var id: String?, name: String?, index: Int?, arguments: JSONValue = .object(JSONObject())
+        try r.readObject { r, key in
+            switch key {
+            case "id": id = try r.readOptionalString()
+            case "function":
+                try r.readObject { r, key in
+                    switch key {
+                    case "name": name = try r.readString()
+                    case "index": index = try r.readOptionalInt()
+                    case "arguments": arguments = try r.readNull() ? .object(JSONObject()) : r.readValue()
+                    default: try r.skipValue()
+                    }
+                }
+            default: try r.skipValue()
+            }
+        }
+        guard let name else { throw JSONReader.Error("an ollama tool call has no function name") }
+        self.init(id: id, name: name, index: index, arguments: arguments)
     }
 }

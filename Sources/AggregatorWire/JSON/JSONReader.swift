@@ -11,7 +11,13 @@ public protocol JSONReadable {
 public struct JSONReader {
     public struct Error: Swift.Error, Equatable, CustomStringConvertible {
         public var description: String
+        /// Where in the text it went wrong; 0 for a problem with a whole value (a required member missing).
         public var offset: Int
+
+        public init(_ description: String, offset: Int = 0) {
+            self.description = description
+            self.offset = offset
+        }
     }
 
     public static let maxDepth = 256
@@ -184,7 +190,7 @@ public struct JSONReader {
     // MARK: Scanning
 
     private func error(_ message: String) -> Error {
-        Error(description: "\(message) at byte \(index)", offset: index)
+        Error("\(message) at byte \(index)", offset: index)
     }
 
     private mutating func enter() throws {

@@ -5,7 +5,7 @@
 extension JSONReader {
     /// A required member that was absent.
     static func missing(_ key: String, in type: String) -> Error {
-        Error(description: "\(type) has no '\(key)'", offset: 0)
+        Error("\(type) has no '\(key)'")
     }
 }
 
