@@ -52,7 +52,13 @@ public struct ClaudeProvider: Provider {
     public func complete(_ request: ProviderRequest) async throws -> ChatCompletion {
         let translation = try translator.translate(request.chat, stream: false)
         let response = try await http.send(messagesRequest(translation.request), wholeRequest: true)
-        let answer = try decode(ClaudeWire.Response.self, try await http.collect(response.body))
+        let body = try await http.collect(response.body)
+        let answer: ClaudeWire.Response
+        do {
+            answer = try JSONReader.decode(ClaudeWire.Response.self, from: body)
+        } catch {
+            throw UpstreamError.protocolError("unreadable answer from claude")
+        }
         let translate = ClaudeResponseTranslator(
             id: "chatcmpl-\(request.requestID)", created: Self.now(), model: request.model, toolNames: translation.toolNames,
             jsonTool: translation.jsonTool)
