@@ -5,11 +5,14 @@
 #          Fast and idempotent when the server already runs.
 #   halt   stop the server, keep the data (the outage test starts it again with `start`)
 #   stop   stop the server and delete the data directory
-# Environment: PGTEST_PORT (55432), PGTEST_DIR (/tmp/aggregator-pgtest).
+# Environment: PGTEST_PORT, PGTEST_DIR. By default both are derived from the checkout's path (a port in
+# 55432–55931, /tmp/aggregator-pgtest-<n>), so `make test` in two checkouts on one machine never stops the
+# other's server.
 set -euo pipefail
 
-port="${PGTEST_PORT:-55432}"
-dir="${PGTEST_DIR:-/tmp/aggregator-pgtest}"
+checkout_id=$(cd "$(dirname "$0")/.." && pwd | cksum | cut -d' ' -f1)
+port="${PGTEST_PORT:-$((55432 + checkout_id % 500))}"
+dir="${PGTEST_DIR:-/tmp/aggregator-pgtest-$checkout_id}"
 data="$dir/data"
 user=aggregator
 password=aggregator

@@ -36,4 +36,20 @@ import Testing
             #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).map(\.tokensIn).sorted() == [1, 2, 3, 9])
         }
     }
+
+    /// Graceful shutdown cancels the writer while it writes. A cancelled write used to stop between BEGIN and
+    /// COMMIT with its ROLLBACK cancelled too, leaving SQLite's one connection inside a transaction; every later
+    /// write then failed and the final flush lost its rows. Writes now run to their end.
+    @Test func aCancelledWriteStillEndsItsTransaction() async throws {
+        try await withStore(.sqlite) { store in
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            for n in 1...20 {
+                let write = Task { try await store.record([generation(tenant: tenant.id, at: Date(), tokensIn: n, tokensOut: 1, price: Self.price)]) }
+                write.cancel()
+                try await write.value
+            }
+            try await store.record([generation(tenant: tenant.id, at: Date(), tokensIn: 100, tokensOut: 1, price: Self.price)])
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 50).count == 21)
+        }
+    }
 }

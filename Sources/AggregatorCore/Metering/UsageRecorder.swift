@@ -94,12 +94,14 @@ public final class UsageRecorder: Sendable {
                 break
             }
             do {
-                try await flush()
+                // A write under way finishes even if shutdown cancels this loop; the last flush below follows it.
+                try await Task { try await self.flush() }.value
                 backoff = interval
             } catch {
                 backoff = min(backoff * 2, .seconds(5))
                 logger.warning(
-                    "usage write failed; will retry", metadata: ["pending": "\(pendingCount)", "retry_in": "\(backoff)"])
+                    "usage write failed; will retry",
+                    metadata: ["pending": "\(pendingCount)", "retry_in": "\(backoff)", "error": "\(String(describing: error).prefix(300))"])
             }
         }
         // The last flush runs outside the cancelled task, so the store's calls are not cut short.
@@ -109,7 +111,9 @@ public final class UsageRecorder: Sendable {
                     repeat { try await flush() } while state.withLock({ !$0.pending.isEmpty })
                     return
                 } catch {
-                    logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "pending": "\(pendingCount)"])
+                    logger.error(
+                        "final usage flush failed",
+                        metadata: ["attempt": "\(attempt)", "pending": "\(pendingCount)", "error": "\(String(describing: error).prefix(300))"])
                     try? await Task.sleep(for: .milliseconds(200 * attempt))
                 }
             }

@@ -49,18 +49,25 @@ public final class SQLiteStore: Store {
     }
 
     /// Runs `body` inside one transaction under the gate.
-    func transaction<T: Sendable>(_ body: @Sendable (SQLiteStore) async throws -> T) async throws -> T {
-        try await gate.run {
-            _ = try await self.unlockedRows("BEGIN IMMEDIATE")
-            do {
-                let value = try await body(self)
-                _ = try await self.unlockedRows("COMMIT")
-                return value
-            } catch {
-                _ = try? await self.unlockedRows("ROLLBACK")
-                throw error
+    ///
+    /// The transaction runs to its COMMIT or ROLLBACK even when the caller is cancelled (graceful shutdown cancels
+    /// the usage writer): a statement that threw `CancellationError` between BEGIN and the end used to leave the
+    /// one connection inside a transaction, its ROLLBACK cancelled too, and every later BEGIN failed with "cannot
+    /// start a transaction within a transaction" — the final usage flush then lost its rows.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteStore) async throws -> T) async throws -> T {
+        try await Task {
+            try await self.gate.run {
+                _ = try await self.unlockedRows("BEGIN IMMEDIATE")
+                do {
+                    let value = try await body(self)
+                    _ = try await self.unlockedRows("COMMIT")
+                    return value
+                } catch {
+                    _ = try? await self.unlockedRows("ROLLBACK")
+                    throw error
+                }
             }
-        }
+        }.value
     }
 }
 
