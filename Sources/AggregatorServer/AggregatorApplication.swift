@@ -83,8 +83,9 @@ extension AggregatorApplication {
                 }
             }
         } catch {
+            let explained = await PostgresStore.explained(error, by: store)
             try? await store.close()
-            throw error
+            throw explained
         }
 
         let directory = Directory(store: store, configuredRoutes: config.routes, logger: logger)

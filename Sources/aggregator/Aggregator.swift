@@ -88,6 +88,15 @@ struct Migrate: AsyncParsableCommand {
         let store = try await AggregatorApplication.openStore(config, logger: logger)
         defer { Task { try? await store.close() } }
         guard let migrating = store as? any MigratingStore else { throw ValidationError("this store has no migrations") }
+        do {
+            try await migrate(migrating)
+        } catch {
+            throw await PostgresStore.explained(error, by: store)
+        }
+        try await store.close()
+    }
+
+    private func migrate(_ migrating: any MigratingStore) async throws {
         switch direction {
         case "up":
             let applied = try await migrating.migrate(to: type(of: migrating).latestVersion)
@@ -101,7 +110,6 @@ struct Migrate: AsyncParsableCommand {
         default:
             throw ValidationError("direction must be up or down")
         }
-        try await store.close()
     }
 }
 

@@ -99,8 +99,33 @@ struct PostgresConnectionTests {
         var components = try #require(URLComponents(string: base))
         components.password = "wrong-secret-pw"
         let store = try PostgresStore.open(url: components.string!, leaseTimeout: .seconds(2), logger: testLogger)
-        let error = await #expect(throws: (any Error).self) { try await store.ping() }
+        let error = try #require(await #expect(throws: (any Error).self) { try await store.ping() })
         #expect(!"\(String(describing: error))".contains("wrong-secret-pw"))
+        // The pool can only say "unreachable"; the operator is told what the server said.
+        let explained = await PostgresStore.explained(error, by: store)
+        guard case PostgresStoreError.refused("28P01", let message)? = explained as? PostgresStoreError else {
+            Issue.record("expected a refusal with SQLSTATE 28P01, got \(explained)")
+            return
+        }
+        #expect(message.contains("password authentication failed"))
+        #expect(!"\(explained)".contains("wrong-secret-pw"))
         try await store.close()
+    }
+
+    @Test("an unknown database is named, an unreachable server stays unreachable")
+    func refusalsAndUnreachableServers() async throws {
+        guard let base = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] else { throw MissingTestDatabase() }
+        var components = try #require(URLComponents(string: base))
+        components.path = "/no_such_database"
+        let missing = try PostgresStore.open(url: components.string!, leaseTimeout: .seconds(2), logger: testLogger)
+        let refusal = await missing.connectionRefusal()
+        #expect(refusal.map { "\($0)" } == #"PostgreSQL refused the connection: database "no_such_database" does not exist (SQLSTATE 3D000)"#)
+        try await missing.close()
+
+        components.port = 1
+        let nowhere = try PostgresStore.open(url: components.string!, leaseTimeout: .seconds(1), logger: testLogger)
+        let error = try #require(await #expect(throws: (any Error).self) { try await nowhere.ping() })
+        #expect(await PostgresStore.explained(error, by: nowhere) as? GatewayError == PostgresStoreError.unavailable)
+        try await nowhere.close()
     }
 }

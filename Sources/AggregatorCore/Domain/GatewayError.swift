@@ -2,7 +2,7 @@ import AggregatorWire
 
 /// An error the gateway answers with: status, OpenAI error body and extra headers (SPEC §5's table lives
 /// here, in one place).
-public struct GatewayError: Error, Sendable, Equatable {
+public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int
     public var body: APIErrorBody
     public var headers: [String: String]
@@ -12,6 +12,9 @@ public struct GatewayError: Error, Sendable, Equatable {
         self.body = body
         self.headers = headers
     }
+
+    /// What a log line or the CLI shows: the message a client would read, and the status.
+    public var description: String { "\(body.message) (HTTP \(status)\(body.code.map { ", \($0)" } ?? ""))" }
 
     public static func invalidAPIKey(_ message: String = "Incorrect API key provided.") -> GatewayError {
         GatewayError(status: 401, body: .init(message: message, type: "invalid_request_error", code: "invalid_api_key"))

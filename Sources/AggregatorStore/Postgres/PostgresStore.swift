@@ -12,12 +12,14 @@ import Synchronization
 /// database is unreachable it fails with a 503-shaped `GatewayError` instead of hanging.
 public final class PostgresStore: Store, Sendable {
     let client: PostgresClient
+    let address: PostgresURL
     let logger: Logger
     public let leaseTimeout: Duration
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
-    private init(client: PostgresClient, leaseTimeout: Duration, logger: Logger) {
+    private init(client: PostgresClient, address: PostgresURL, leaseTimeout: Duration, logger: Logger) {
         self.client = client
+        self.address = address
         self.leaseTimeout = leaseTimeout
         self.logger = logger
     }
@@ -25,9 +27,9 @@ public final class PostgresStore: Store, Sendable {
     /// Reads `postgres://user:pass@host:port/db?sslmode=disable` and starts a client with at most `poolSize`
     /// connections. Connections are made on demand, so this succeeds while the database is down.
     public static func open(url: String, poolSize: Int = 10, leaseTimeout: Duration = .seconds(5), logger: Logger) throws -> PostgresStore {
-        let configuration = try PostgresURL(url).configuration(poolSize: poolSize)
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), leaseTimeout: leaseTimeout, logger: logger)
-        let client = store.client
+        let address = try PostgresURL(url)
+        let client = PostgresClient(configuration: address.configuration(poolSize: poolSize), backgroundLogger: logger)
+        let store = PostgresStore(client: client, address: address, leaseTimeout: leaseTimeout, logger: logger)
         store.runner.withLock { $0 = Task { await client.run() } }
         return store
     }
@@ -41,6 +43,30 @@ public final class PostgresStore: Store, Sendable {
 
     public func ping() async throws {
         _ = try await query("SELECT 1")
+    }
+
+    /// Why no connection can be made, in the server's words (a wrong password, an unknown database or user):
+    /// the pool only logs its failed connection attempts, so a waiting operation can only say "unreachable".
+    /// Tries one connection of its own; nil when that works, or fails before the server answers (then the
+    /// server is unreachable indeed).
+    public func connectionRefusal() async -> PostgresStoreError? {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: try address.connectionConfiguration(), id: 0, logger: logger)
+            try? await connection.close()
+            return nil
+        } catch let error as PSQLError where error.code == .server {
+            return .refused(sqlState: error.serverInfo?[.sqlState] ?? "?????", message: error.serverInfo?[.message] ?? "no message")
+        } catch {
+            return nil
+        }
+    }
+
+    /// `error` as an operator should read it: "unreachable" becomes the server's refusal when there is one.
+    public static func explained(_ error: any Error, by store: any Store) async -> any Error {
+        guard let postgres = store as? PostgresStore, (error as? GatewayError)?.status == 503,
+            let refusal = await postgres.connectionRefusal()
+        else { return error }
+        return refusal
     }
 
     // MARK: Query helpers

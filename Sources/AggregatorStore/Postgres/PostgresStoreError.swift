@@ -7,6 +7,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case invalidURL(problem: String)
     /// The server refused a statement (`sqlState` is the SQLSTATE code, e.g. `23505`).
     case server(sqlState: String, message: String)
+    /// The server refused the connection itself (`28P01` a wrong password, `3D000` no such database, …).
+    case refused(sqlState: String, message: String)
     /// A value in a row was not what the schema promises.
     case unexpectedValue(column: String)
 
@@ -14,6 +16,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidURL(let problem): "DATABASE_URL is not a valid postgres:// URL: \(problem)"
         case .server(let sqlState, let message): "PostgreSQL error \(sqlState): \(message)"
+        case .refused(let sqlState, let message): "PostgreSQL refused the connection: \(message) (SQLSTATE \(sqlState))"
         case .unexpectedValue(let column): "unexpected value in column \(column)"
         }
     }

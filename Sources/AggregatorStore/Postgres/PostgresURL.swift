@@ -41,26 +41,49 @@ struct PostgresURL: Sendable {
         }
     }
 
-    func configuration(poolSize: Int) -> PostgresClient.Configuration {
-        var tls: PostgresClient.Configuration.TLS
+    /// The TLS context `sslmode` asks for (nil: no TLS), and whether TLS is required.
+    private var tlsSettings: (context: TLSConfiguration?, required: Bool) {
         switch sslMode {
         case .disable:
-            tls = .disable
+            return (nil, false)
         case .allow, .prefer:
             var context = TLSConfiguration.makeClientConfiguration()
             context.certificateVerification = .none
-            tls = .prefer(context)
+            return (context, false)
         case .require:
             // libpq's `require` encrypts without checking the certificate.
             var context = TLSConfiguration.makeClientConfiguration()
             context.certificateVerification = .none
-            tls = .require(context)
+            return (context, true)
         case .verifyCA:
             var context = TLSConfiguration.makeClientConfiguration()
             context.certificateVerification = .noHostnameVerification
-            tls = .require(context)
+            return (context, true)
         case .verifyFull:
-            tls = .require(.makeClientConfiguration())
+            return (.makeClientConfiguration(), true)
+        }
+    }
+
+    /// One connection's configuration, for diagnosing what the pool cannot report.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch tlsSettings {
+        case (nil, _): tls = .disable
+        case (let context?, true): tls = .require(try NIOSSLContext(configuration: context))
+        case (let context?, false): tls = .prefer(try NIOSSLContext(configuration: context))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    func configuration(poolSize: Int) -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch tlsSettings {
+        case (nil, _): tls = .disable
+        case (let context?, true): tls = .require(context)
+        case (let context?, false): tls = .prefer(context)
         }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
