@@ -36,10 +36,7 @@ extension PostgresStore: JobStore {
             var select = PostgresQuery.StringInterpolation.empty
             select.appendLiteral("SELECT id FROM jobs WHERE id = ")
             select.appendInterpolation(id)
-            if let tenantID {
-                select.appendLiteral(" AND tenant_id = ")
-                select.appendInterpolation(tenantID)
-            }
+            select.appendFilter("tenant_id = ", tenantID)
             select.appendLiteral(" FOR UPDATE")
             guard try await connection.query(PostgresQuery(stringInterpolation: select), logger: self.logger).collect().first != nil else {
                 return nil
@@ -67,34 +64,13 @@ extension PostgresStore: JobStore {
 
     /// ` AND …` for each filter, values as binds.
     static func appendConditions(_ filter: JobFilter, to sql: inout PostgresQuery.StringInterpolation) {
-        if let tenantID = filter.tenantID {
-            sql.appendLiteral(" AND tenant_id = ")
-            sql.appendInterpolation(tenantID)
-        }
-        if let status = filter.status {
-            sql.appendLiteral(" AND status = ")
-            sql.appendInterpolation(status.rawValue)
-        }
-        if let type = filter.type {
-            sql.appendLiteral(" AND type = ")
-            sql.appendInterpolation(type.rawValue)
-        }
-        if let provider = filter.provider {
-            sql.appendLiteral(" AND provider = ")
-            sql.appendInterpolation(provider)
-        }
-        if let model = filter.model {
-            sql.appendLiteral(" AND model = ")
-            sql.appendInterpolation(model)
-        }
-        if let from = filter.from {
-            sql.appendLiteral(" AND created_at >= ")
-            sql.appendInterpolation(from)
-        }
-        if let to = filter.to {
-            sql.appendLiteral(" AND created_at < ")
-            sql.appendInterpolation(to)
-        }
+        sql.appendFilter("tenant_id = ", filter.tenantID)
+        sql.appendFilter("status = ", filter.status?.rawValue)
+        sql.appendFilter("type = ", filter.type?.rawValue)
+        sql.appendFilter("provider = ", filter.provider)
+        sql.appendFilter("model = ", filter.model)
+        sql.appendFilter("created_at >= ", filter.from)
+        sql.appendFilter("created_at < ", filter.to)
         if let search = filter.search, !search.isEmpty {
             sql.appendLiteral(" AND (strpos(lower(input), lower(")
             sql.appendInterpolation(search)
@@ -128,5 +104,15 @@ extension PostgresStore: JobStore {
             let total = try await connection.query(countQuery, logger: logger).collect().first?.makeRandomAccess().int("n") ?? 0
             return JobPage(jobs: try rows.prefix(limit).map(Self.job), hasNextPage: rows.count > limit, totalCount: total)
         }
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// ` AND <condition><value>` (the value a bind) when the caller gave a value; nothing when it left it out.
+    mutating func appendFilter<Value: PostgresDynamicTypeEncodable>(_ condition: String, _ value: Value?, cast: String = "") {
+        guard let value else { return }
+        appendLiteral(" AND " + condition)
+        appendInterpolation(value)
+        if !cast.isEmpty { appendLiteral(cast) }
     }
 }

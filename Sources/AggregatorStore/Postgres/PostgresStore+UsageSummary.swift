@@ -71,20 +71,9 @@ extension PostgresStore {
         if range.useRollup {
             sql.appendLiteral(
                 "SELECT tenant_id, day, provider, model, requests, tokens_in, tokens_out, cost FROM usage_daily WHERE TRUE")
-            if let tenantID {
-                sql.appendLiteral(" AND tenant_id = ")
-                sql.appendInterpolation(tenantID)
-            }
-            if let firstDay = range.firstDay {
-                sql.appendLiteral(" AND day >= ")
-                sql.appendInterpolation(firstDay)
-                sql.appendLiteral("::date")
-            }
-            if let endDay = range.endDay {
-                sql.appendLiteral(" AND day < ")
-                sql.appendInterpolation(endDay)
-                sql.appendLiteral("::date")
-            }
+            sql.appendFilter("tenant_id = ", tenantID)
+            sql.appendFilter("day >= ", range.firstDay, cast: "::date")
+            sql.appendFilter("day < ", range.endDay, cast: "::date")
             parts += 1
         }
         for interval in range.raw {
@@ -94,18 +83,9 @@ extension PostgresStore {
                 SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, provider, coalesce(model, '') AS model,
                     1 AS requests, tokens_in, tokens_out, cost FROM usage WHERE TRUE
                 """)
-            if let tenantID {
-                sql.appendLiteral(" AND tenant_id = ")
-                sql.appendInterpolation(tenantID)
-            }
-            if let start = interval.from {
-                sql.appendLiteral(" AND created_at >= ")
-                sql.appendInterpolation(start)
-            }
-            if let end = interval.to {
-                sql.appendLiteral(" AND created_at < ")
-                sql.appendInterpolation(end)
-            }
+            sql.appendFilter("tenant_id = ", tenantID)
+            sql.appendFilter("created_at >= ", interval.from)
+            sql.appendFilter("created_at < ", interval.to)
             parts += 1
         }
         sql.appendLiteral(") AS u")

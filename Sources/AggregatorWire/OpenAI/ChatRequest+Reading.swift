@@ -25,10 +25,10 @@ extension ChatCompletionRequest: JSONReadable {
                 case .string(let one): request.stop = [one]
                 case .array(let values):
                     request.stop = try values.map { value in
-                        guard case .string(let s) = value else { throw JSONReader.missing("stop", in: "request") }
+                        guard case .string(let s) = value else { throw JSONReader.Error("'stop' must hold strings") }
                         return s
                     }
-                default: throw JSONReader.missing("stop", in: "request")
+                default: throw JSONReader.Error("'stop' must be a string or an array of strings")
                 }
             case "n": request.n = try r.readOptionalInt()
             case "stream": request.stream = try r.readNull() ? nil : r.readBool()
@@ -59,14 +59,14 @@ extension ChatMessage: JSONReadable {
         try r.readObject { r, key in
             switch key {
             case "role":
-                guard let known = ChatRole(rawValue: try r.readString()) else { throw JSONReader.missing("role", in: "message") }
+                guard let known = ChatRole(rawValue: try r.readString()) else { throw JSONReader.Error("unknown message role") }
                 role = known
             case "content":
                 switch try r.readValue() {
                 case .null: message.content = nil
                 case .string(let text): message.content = .text(text)
                 case .array(let parts): message.content = .parts(try parts.map { try ContentPart.from($0).get() })
-                default: throw JSONReader.missing("content", in: "message")
+                default: throw JSONReader.Error("'content' must be a string, an array of parts or null")
                 }
             case "name": message.name = try r.readOptionalString()
             case "tool_calls": message.toolCalls = try r.readNull() ? nil : r.readArray(of: ToolCall.self)
@@ -123,7 +123,7 @@ extension JSONReader {
         case .null: return nil
         case .int(let value): return Double(value)
         case .double(let value): return value
-        default: throw JSONReader.missing("number", in: "value")
+        default: throw JSONReader.Error("expected a number")
         }
     }
 }
