@@ -21,6 +21,15 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 swift build --build-tests
 # Swift Testing prints a line per test start; keep the results and the summary.
 # A hung test fails the run after 20 minutes instead of holding CI until its own limit.
-timeout 1200 swift test --skip-build 2>&1 | grep -vE '^(◇|↳) '
+# CI shows only the end of the output: a failed run repeats its failures last.
+set +e
+timeout 1200 swift test --skip-build 2>&1 | grep -vE '^(◇|↳) ' | tee .build/swift-test.log
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "== Swift tests failed (exit $status):"
+  grep -E '^✘' .build/swift-test.log | grep -vE '^✘ (Suite|Test run)' | head -40
+  exit "$status"
+fi
 
 AGGREGATOR_BIN="$PWD/.build/debug/aggregator" .venv/bin/python -m pytest -q Tests/Conformance

@@ -37,6 +37,36 @@ import Testing
         }
     }
 
+    /// A flush called while another one writes waits for it: `flush()` returning means every row recorded before
+    /// the call is stored. (It used to return at once when the other flush had already taken the rows, so a test
+    /// or a shutdown reading the store right after could miss a row still in that flush's transaction.)
+    @Test func aFlushCalledDuringAnotherWaitsForItsRows() async throws {
+        try await withStore(.sqlite) { store in
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let recorder = UsageRecorder(store: store, batchSize: 1, logger: testLogger)
+            let events = EventLog()
+            let second = Mutex<Task<Void, any Error>?>(nil)
+            recorder.onRecorded { stored in
+                let tokens = stored.map { $0.usage?.tokensIn ?? 0 }
+                events.append("stored \(tokens)")
+                // Row 1 is stored; the first flush takes row 2 next. A second flush starts now.
+                if tokens == [1] {
+                    let task = Task {
+                        try await recorder.flush()
+                        events.append("second flush returned")
+                    }
+                    second.withLock { $0 = task }
+                }
+            }
+            for n in 1...2 { recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: n, tokensOut: n, price: Self.price)) }
+
+            try await recorder.flush()
+            try await #require(second.withLock { $0 }).value
+            #expect(events.entries == ["stored [1]", "stored [2]", "second flush returned"])
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).map(\.tokensIn).sorted() == [1, 2])
+        }
+    }
+
     /// Graceful shutdown cancels the writer while it writes. A cancelled write used to stop between BEGIN and
     /// COMMIT with its ROLLBACK cancelled too, leaving SQLite's one connection inside a transaction; every later
     /// write then failed and the final flush lost its rows. Writes now run to their end.
@@ -52,4 +82,11 @@ import Testing
             #expect(try await store.usageRecords(tenantID: tenant.id, limit: 50).count == 21)
         }
     }
+}
+
+/// What happened, in order, from any task.
+private final class EventLog: Sendable {
+    private let log = Mutex<[String]>([])
+    func append(_ entry: String) { log.withLock { $0.append(entry) } }
+    var entries: [String] { log.withLock { $0 } }
 }

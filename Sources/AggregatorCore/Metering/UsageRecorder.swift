@@ -13,6 +13,8 @@ public final class UsageRecorder: Sendable {
         /// Rows taken by a flush that has not finished yet.
         var inFlight = 0
         var storeHealthy = true
+        /// The newest flush; the next one starts after it ends, so flushes write one after another.
+        var lastFlush: Task<Void, any Error>?
         var listeners: [@Sendable ([Generation]) -> Void] = []
     }
 
@@ -46,14 +48,30 @@ public final class UsageRecorder: Sendable {
     public var isFull: Bool { pendingCount >= capacity }
     public var isStoreHealthy: Bool { state.withLock { $0.storeHealthy } }
 
-    /// Writes the rows pending when it is called (rows queued meanwhile wait for the next flush). Throws when
-    /// the store fails (those rows go back to the front of the queue). Safe to call while the writer loop runs:
-    /// each batch is taken out of the queue by one caller.
+    /// Returns once every row recorded before the call is stored, or throws when the store fails (the rows that
+    /// failed go back to the front of the queue). Safe to call while the writer loop runs: flushes run one after
+    /// another, each in its own task, so a flush called while another writes waits for it (a caller never sees
+    /// "done" while its rows are still in someone else's transaction), and a cancelled caller never cuts a write
+    /// short.
+    public func flush() async throws {
+        let flush = state.withLock { s in
+            let previous = s.lastFlush
+            let flush = Task {
+                _ = await previous?.result
+                try await self.writePending()
+            }
+            s.lastFlush = flush
+            return flush
+        }
+        try await flush.value
+    }
+
+    /// Writes the rows pending when it begins (rows queued meanwhile wait for the next flush).
     ///
     /// Taking only what was there is what keeps batches large: a writer that went on taking rows as they came
     /// would, under steady load, commit the two or three rows that arrived during its last commit, again and
     /// again, never sleeping (the benchmark caught it doing ~200 transactions a second).
-    public func flush() async throws {
+    private func writePending() async throws {
         var remaining = state.withLock { $0.pending.count }
         while remaining > 0 {
             let batch: [Generation] = state.withLock { s in
@@ -95,7 +113,7 @@ public final class UsageRecorder: Sendable {
             }
             do {
                 // A write under way finishes even if shutdown cancels this loop; the last flush below follows it.
-                try await Task { try await self.flush() }.value
+                try await flush()
                 backoff = interval
             } catch {
                 backoff = min(backoff * 2, .seconds(5))

@@ -8,6 +8,11 @@ import Synchronization
 /// `interval`, so a key deactivated, a price changed or a route moved on any instance is seen here within
 /// about one interval. A key not yet in the mirror (created on another instance a moment ago) is looked up
 /// once; unknown keys are remembered briefly so they cannot hammer the store.
+///
+/// Reads race: a refresh that read a tenant just before a mutation committed can finish after the mutation
+/// updated the mirror. Every store read therefore takes a ticket before it starts, and data is applied only
+/// when its ticket is newer than that of what the mirror holds (per tenant, for prices, for routes): a read
+/// that began later saw at least as much, so stale data never overwrites fresh.
 public final class Directory: Sendable {
     fileprivate struct State {
         var tenantsByHash: [String: Tenant] = [:]
@@ -19,6 +24,16 @@ public final class Directory: Sendable {
         /// Configured routes overridden by stored ones, merged when they change rather than per request.
         var routes: [String: ModelRoute] = [:]
         var loaded = false
+        /// The last ticket handed out, and the ticket of the read each part of the mirror came from.
+        var lastTicket: UInt64 = 0
+        var tenantTickets: [UUID: UInt64] = [:]
+        var pricesTicket: UInt64 = 0
+        var routesTicket: UInt64 = 0
+
+        mutating func ticket() -> UInt64 {
+            lastTicket += 1
+            return lastTicket
+        }
     }
 
     private let store: any Store
@@ -38,18 +53,18 @@ public final class Directory: Sendable {
 
     /// Loads (then updates) the mirror from the store.
     public func refresh() async throws {
-        let since = state.withLock { $0.tenantsSeenUntil }
+        let (since, ticket) = state.withLock { ($0.tenantsSeenUntil, $0.ticket()) }
         // Overlap the window by a second so rows written in the same instant are never missed.
         let records = try await store.tenantRecords(updatedSince: since?.addingTimeInterval(-1) ?? .distantPast)
         let prices = try await store.prices()
         let routes = try await store.routes()
         state.withLock { s in
-            for record in records { s.apply(record) }
+            for record in records { s.apply(record, ticket: ticket) }
             if let newest = records.map(\.tenant.updatedAt).max() {
                 s.tenantsSeenUntil = max(newest, s.tenantsSeenUntil ?? newest)
             }
-            s.prices = PriceTable(prices)
-            s.setStoredRoutes(routes, configured: configuredRoutes)
+            s.setPrices(prices, ticket: ticket)
+            s.setStoredRoutes(routes, configured: configuredRoutes, ticket: ticket)
             s.loaded = true
         }
     }
@@ -78,10 +93,11 @@ public final class Directory: Sendable {
             return nil
         }
         if let cached { return cached }
+        let ticket = state.withLock { $0.ticket() }
         let record = try await store.tenant(keyHash: keyHash)
         state.withLock { s in
             if let record {
-                s.apply(record)
+                s.apply(record, ticket: ticket)
             } else {
                 if s.unknownKeys.count > 10_000 { s.unknownKeys.removeAll() }
                 s.unknownKeys[keyHash] = .now
@@ -90,15 +106,27 @@ public final class Directory: Sendable {
         return record?.tenant
     }
 
-    /// Makes a change made through this instance visible at once (other instances see it on refresh).
+    /// Makes a change made through this instance visible at once (other instances see it on refresh): `record`
+    /// is what the store returned from the change, so it is at least as new as any read begun before now.
     public func remember(_ record: TenantRecord) {
-        state.withLock { $0.apply(record) }
+        state.withLock { s in s.apply(record, ticket: s.ticket()) }
+    }
+
+    /// `remember` for a change that kept the key (activation): the tenant as the store returned it.
+    public func remember(_ tenant: Tenant) {
+        state.withLock { s in
+            guard let hash = s.hashByTenant[tenant.id] else { return }  // not mirrored: a lookup will read it
+            s.apply(TenantRecord(tenant: tenant, keyHash: hash), ticket: s.ticket())
+        }
     }
 
     public var prices: PriceTable { state.withLock { $0.prices } }
 
-    public func setPrices(_ prices: [ModelPrice]) {
-        state.withLock { $0.prices = PriceTable(prices) }
+    /// Reads the price table again (after a change through this instance).
+    public func reloadPrices() async throws {
+        let ticket = state.withLock { $0.ticket() }
+        let prices = try await store.prices()
+        state.withLock { $0.setPrices(prices, ticket: ticket) }
     }
 
     /// Routes in force: those stored (GraphQL) override those configured at start (`MODEL_ROUTES`).
@@ -106,19 +134,32 @@ public final class Directory: Sendable {
         state.withLock { $0.routes }
     }
 
-    public func setStoredRoutes(_ routes: [ModelRoute]) {
+    /// Reads the stored routes again (after a change through this instance).
+    public func reloadRoutes() async throws {
+        let ticket = state.withLock { $0.ticket() }
+        let routes = try await store.routes()
         let configured = configuredRoutes
-        state.withLock { $0.setStoredRoutes(routes, configured: configured) }
+        state.withLock { $0.setStoredRoutes(routes, configured: configured, ticket: ticket) }
     }
 }
 
 extension Directory.State {
-    fileprivate mutating func setStoredRoutes(_ routes: [ModelRoute], configured: [String: ModelRoute]) {
+    fileprivate mutating func setPrices(_ prices: [ModelPrice], ticket: UInt64) {
+        guard ticket > pricesTicket else { return }
+        pricesTicket = ticket
+        self.prices = PriceTable(prices)
+    }
+
+    fileprivate mutating func setStoredRoutes(_ routes: [ModelRoute], configured: [String: ModelRoute], ticket: UInt64) {
+        guard ticket > routesTicket else { return }
+        routesTicket = ticket
         storedRoutes = Dictionary(routes.map { ($0.alias, $0) }, uniquingKeysWith: { _, last in last })
         self.routes = configured.merging(storedRoutes) { _, stored in stored }
     }
 
-    fileprivate mutating func apply(_ record: TenantRecord) {
+    fileprivate mutating func apply(_ record: TenantRecord, ticket: UInt64) {
+        guard ticket > tenantTickets[record.tenant.id, default: 0] else { return }
+        tenantTickets[record.tenant.id] = ticket
         if let oldHash = hashByTenant[record.tenant.id], oldHash != record.keyHash {
             tenantsByHash[oldHash] = nil
         }

@@ -25,14 +25,14 @@ enum PricingResolvers {
             ModelPrice(
                 provider: provider, model: model, inputPerMillion: inputPrice, outputPerMillion: outputPrice, imagePrice: imagePrice,
                 isDefault: isDefault, updatedAt: Date()))
-        c.services.directory.setPrices(try await c.services.store.prices())
+        try await c.services.directory.reloadPrices()
         return stored
     }
 
     static func delete(_ args: Map, _ c: GraphQLContext) async throws -> Bool {
         try c.requireAdmin("deleteModelPrice")
         let deleted = try await c.services.store.deletePrice(provider: args["provider"].optionalString ?? "", model: args["model"].optionalString ?? "")
-        c.services.directory.setPrices(try await c.services.store.prices())
+        try await c.services.directory.reloadPrices()
         return deleted
     }
 

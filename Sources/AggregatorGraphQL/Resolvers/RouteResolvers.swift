@@ -19,14 +19,14 @@ enum RouteResolvers {
             throw GraphQLAPIError.badInput("targets: '\(target)' is not of the form provider/model.")
         }
         let stored = try await c.services.store.setRoute(ModelRoute(alias: alias, targets: targets))
-        c.services.directory.setStoredRoutes(try await c.services.store.routes())
+        try await c.services.directory.reloadRoutes()
         return stored
     }
 
     static func delete(_ args: Map, _ c: GraphQLContext) async throws -> Bool {
         try c.requireAdmin("deleteModelRoute")
         let deleted = try await c.services.store.deleteRoute(alias: args["alias"].optionalString ?? "")
-        c.services.directory.setStoredRoutes(try await c.services.store.routes())
+        try await c.services.directory.reloadRoutes()
         return deleted
     }
 }

@@ -49,9 +49,7 @@ enum TenantResolvers {
         guard let tenant = try await c.services.store.setTenantActive(id: id, active: active) else {
             throw GraphQLAPIError.notFound("No tenant with id '\(id.graphQLID)'.")
         }
-        // The directory keys tenants by key hash: fetch this tenant's record to apply the change at once.
-        let records = try await c.services.store.tenantRecords(updatedSince: tenant.updatedAt.addingTimeInterval(-1))
-        if let record = records.first(where: { $0.tenant.id == id }) { c.services.directory.remember(record) }
+        c.services.directory.remember(tenant)
         return tenant
     }
 
