@@ -153,7 +153,9 @@ import Testing
                 try await s.send(Self.initMessage(TestGateway.adminKey))
                 _ = try await s.next()
                 try await s.send(Self.subscribe("all", "subscription { jobUpdated { id input } }"))
-                try await Task.sleep(for: .milliseconds(200))
+                // Subscribed once the pong is back: the session sets a subscription up before its next message.
+                try await s.send(#"{"type":"ping"}"#)
+                #expect(try await s.next()?["type"].string == "pong")
                 let job = Job(tenantID: tenant.id, status: .pending, input: String(repeating: "x", count: 1000), createdAt: Date(), updatedAt: Date())
                 for _ in 0..<5000 { gw.app.bus.publish(.jobUpdated(job)) }
                 let received = try await s.drain()

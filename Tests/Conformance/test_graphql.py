@@ -51,6 +51,10 @@ def test_job_followed_over_graphql_transport_ws_then_usage_by_tenant_and_day(gql
         assert receive(ws) == {"type": "connection_ack"}
         ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
             "query": "subscription { jobUpdated { id status tokensIn tokensOut cost provider model } }"}}))
+        # The server sets a subscription up before it reads the connection's next message: once the pong
+        # is here, the job's first event cannot be missed.
+        ws.send(json.dumps({"type": "ping"}))
+        assert receive(ws) == {"type": "pong"}
 
         prompt = "hello from python graphql"
         status, created = graphql(gql_gateway, """

@@ -153,21 +153,29 @@ public actor GraphQLSocketSession {
         case .failure(let failure): return await sendErrors(id, failure.errors)
         case .success(let prepared): operation = prepared
         }
-        operations[id] = Task { await self.run(id, operation, as: principal) }
-    }
-
-    private func run(_ id: String, _ operation: PreparedOperation, as principal: Principal) async {
-        if operation.kind != .subscription {
-            let result = await api.execute(operation, as: principal)
-            guard !Task.isCancelled else { return }
-            await sendResult(id, result)
-            return await finished(id)
+        guard operation.kind == .subscription else {
+            operations[id] = Task { await self.execute(id, operation, as: principal) }
+            return
         }
+        // A subscription is set up before the next message of this connection is read, so an event that
+        // happens after the client saw a reply to a later message (a `pong`, say) is delivered.
         let events: SubscriptionEvents
         switch await api.subscribe(operation, as: principal) {
-        case .failure(let failure): return await operationFailed(id, failure.errors)
+        case .failure(let failure): return await sendErrors(id, failure.errors)
         case .success(let stream): events = stream
         }
+        guard !isClosed else { return }
+        operations[id] = Task { await self.relay(id, events, of: operation, as: principal) }
+    }
+
+    private func execute(_ id: String, _ operation: PreparedOperation, as principal: Principal) async {
+        let result = await api.execute(operation, as: principal)
+        guard !Task.isCancelled else { return }
+        await sendResult(id, result)
+        await finished(id)
+    }
+
+    private func relay(_ id: String, _ events: SubscriptionEvents, of operation: PreparedOperation, as principal: Principal) async {
         do {
             for try await event in events {
                 await sendResult(id, await api.result(of: operation, event: event, as: principal))
@@ -178,11 +186,6 @@ public actor GraphQLSocketSession {
         } catch {
             if !Task.isCancelled { await close(subprotocol == .transportWS ? .internalServerError : .internalError, "Internal server error") }
         }
-    }
-
-    private func operationFailed(_ id: String, _ errors: [GraphQLError]) async {
-        guard operations.removeValue(forKey: id) != nil else { return }
-        await sendErrors(id, errors)
     }
 
     private func finished(_ id: String) async {
