@@ -5,6 +5,7 @@
 # For scale, the same load also goes through a bare Hummingbird + AsyncHTTPClient pass-through (no auth,
 # parsing or metering): the floor for any Swift gateway on this machine.
 # Prints requests/s, p50/p99 latency, the added latency over the upstream, CPU time per request and peak RSS.
+# NIO_SINGLETON_GROUP_LOOP_COUNT=N (SwiftNIO's own variable) sets the event loops of all three processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-tools.sh wrk
@@ -101,4 +102,5 @@ echo "stream time to first byte (median of 200): upstream ${d_ttfb} ms; bare ${b
 echo "peak RSS: bare $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$bare_pid/status"), gateway $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gw_pid/status")"
 rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from usage').fetchone()[0])" "$work/bench.sqlite" 2>/dev/null || echo "?")
 echo "usage rows metered during the run: $rows"
+echo "event loops per process: ${NIO_SINGLETON_GROUP_LOOP_COUNT:-$(nproc) (one per core, the NIO default; NIO_SINGLETON_GROUP_LOOP_COUNT changes it)}"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); load generator, upstream and gateway share them"
