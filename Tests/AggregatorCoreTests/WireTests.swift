@@ -28,6 +28,17 @@ import Testing
         ])
     }
 
+    /// A field without a colon, an empty first data line, an unknown field, a body ending in a lone CR.
+    @Test func fieldEdgeCases() throws {
+        var parser = ServerSentEventParser()
+        #expect(try parser.feed(Array("data\n\ndata:\ndata: x\nretry: 5\n\nevent: é\ndata: ü\r".utf8)) == [
+            ServerSentEvent(event: nil, data: ""),
+            ServerSentEvent(event: nil, data: "\nx"),
+        ])
+        #expect(parser.finish() == ServerSentEvent(event: "é", data: "ü"))
+        #expect(parser.finish() == nil)
+    }
+
     @Test func boundsAnEndlessLine() {
         var parser = ServerSentEventParser(maxLineBytes: 16)
         #expect(throws: ServerSentEventParser.ParseError.lineTooLong) { try parser.feed(Array(repeating: UInt8(ascii: "x"), count: 17)) }

@@ -38,7 +38,7 @@ struct ClaudeStreamTranslator {
         guard !finished else { return [] }
         let event: ClaudeWire.StreamEvent
         do {
-            event = try JSONReader.decode(ClaudeWire.StreamEvent.self, from: Array(sse.data.utf8))
+            event = try JSONReader.decode(ClaudeWire.StreamEvent.self, from: sse.dataBytes)
         } catch {
             // Data we cannot read is an error only for events we know; anything else is a newer event.
             guard let name = sse.event, ClaudeWire.StreamEvent.knownTypes.contains(name) else { return [] }

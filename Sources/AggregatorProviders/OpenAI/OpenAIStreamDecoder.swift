@@ -24,13 +24,12 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
     }
 
     private mutating func chunk(_ event: ServerSentEvent) throws -> ChatCompletionChunk? {
-        let data = event.data
-        if data.hasPrefix("[DONE]") {
+        let bytes = event.dataBytes
+        if bytes.starts(with: Self.doneMarker) {
             isComplete = true
             return nil
         }
-        if data.allSatisfy(\.isWhitespace) { return nil }
-        let bytes = Array(data.utf8)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return nil }
         do {
             if let error = try Self.streamError(bytes) { throw error }
             return try JSONReader.decode(ChatCompletionChunk.self, from: bytes)
@@ -41,6 +40,7 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
         }
     }
 
+    private static let doneMarker = Array("[DONE]".utf8)
     private static let errorKey = Array(#""error""#.utf8)
 
     /// The failure a `data:` payload reports: `{"error":{"message":…,"type":…}}`, or `{"error":"…"}` from some

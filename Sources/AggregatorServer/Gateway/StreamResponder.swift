@@ -39,13 +39,13 @@ struct StreamResponder: Sendable {
                     var batches = chunks.makeBatchIterator()
                     while let batch = try await batches.next() {
                         // The chunks one upstream read completed go out in one write.
-                        var frames: [UInt8] = []
+                        var frames = ByteBuffer()
                         for chunk in batch {
-                            if let frame = framing.chunk(chunk, &relay) { frames += frame }
+                            if let frame = framing.chunk(chunk, &relay) { frames.writeBytes(frame) }
                         }
-                        if frames.isEmpty { continue }
+                        if frames.readableBytes == 0 { continue }
                         do {
-                            try await writer.write(ByteBuffer(bytes: frames))
+                            try await writer.write(frames)
                         } catch {
                             clientGone = true
                             throw error

@@ -74,6 +74,11 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: "null".utf8)
     }
 
+    /// Bytes around the JSON (an SSE `data: ` prefix, say), written as they are, with no separator.
+    public mutating func frameBytes(_ raw: [UInt8]) {
+        bytes.append(contentsOf: raw)
+    }
+
     /// Already-encoded JSON text, written as it is.
     public mutating func raw(_ json: String) {
         separate()

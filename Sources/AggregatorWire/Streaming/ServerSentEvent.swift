@@ -1,25 +1,33 @@
 /// One server-sent event (the `event:` name is optional; OpenAI chat streams use none).
 public struct ServerSentEvent: Sendable, Hashable {
     public var event: String?
-    public var data: String
+    /// The data lines joined by `\n`, as the bytes arrived (the parser never decodes them as text).
+    public var dataBytes: [UInt8]
+
+    public var data: String { String(decoding: dataBytes, as: UTF8.self) }
 
     public init(event: String? = nil, data: String) {
         self.event = event
-        self.data = data
+        self.dataBytes = Array(data.utf8)
+    }
+
+    public init(event: String?, dataBytes: [UInt8]) {
+        self.event = event
+        self.dataBytes = dataBytes
     }
 
     /// The event framed for the wire: optional `event:` line, one `data:` line per data line, blank line.
     public var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(data.utf8.count + 16)
+        out.reserveCapacity(dataBytes.count + 16)
         if let event {
             out.append(contentsOf: "event: ".utf8)
             out.append(contentsOf: event.utf8)
             out.append(0x0A)
         }
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in dataBytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             out.append(contentsOf: "data: ".utf8)
-            out.append(contentsOf: line.utf8)
+            out.append(contentsOf: line)
             out.append(0x0A)
         }
         out.append(0x0A)
@@ -30,20 +38,22 @@ public struct ServerSentEvent: Sendable, Hashable {
     public static func dataFrame(_ json: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(json.count + 8)
-        out.append(contentsOf: "data: ".utf8)
+        out.append(contentsOf: dataPrefix)
         out.append(contentsOf: json)
         out.append(contentsOf: [0x0A, 0x0A])
         return out
     }
 
+    public static let dataPrefix: [UInt8] = Array("data: ".utf8)
     public static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)
 }
 
 /// Incremental SSE parser (the WHATWG event-stream rules we need): feed bytes as they arrive, get complete events.
+/// It works on bytes throughout; only an `event:` name becomes a String.
 public struct ServerSentEventParser: Sendable {
     private var buffer: [UInt8] = []
     private var event: String?
-    private var dataLines: [String] = []
+    private var data: [UInt8] = []
     private var sawData = false
     /// Guards against an upstream that never ends a line.
     public let maxLineBytes: Int
@@ -59,21 +69,20 @@ public struct ServerSentEventParser: Sendable {
         var events: [ServerSentEvent] = []
         var start = 0
         var i = 0
-        while i < buffer.count {
+        let count = buffer.count
+        while i < count {
             let byte = buffer[i]
-            if byte == 0x0A || byte == 0x0D {
-                let line = String(decoding: buffer[start..<i], as: UTF8.self)
-                if byte == 0x0D, i + 1 < buffer.count, buffer[i + 1] == 0x0A { i += 1 }
-                if byte == 0x0D, i + 1 == buffer.count {
-                    // A CR at the end of what we have: wait for a possible LF before deciding.
-                    break
-                }
+            guard byte == 0x0A || byte == 0x0D else {
                 i += 1
-                start = i
-                if let e = process(line) { events.append(e) }
                 continue
             }
+            // A CR at the end of what we have: wait for a possible LF before deciding.
+            if byte == 0x0D, i + 1 == count { break }
+            let end = i
+            if byte == 0x0D, buffer[i + 1] == 0x0A { i += 1 }
             i += 1
+            if let e = process(start, end) { events.append(e) }
+            start = i
         }
         buffer.removeFirst(start)
         if buffer.count > maxLineBytes { throw ParseError.lineTooLong }
@@ -83,43 +92,43 @@ public struct ServerSentEventParser: Sendable {
     /// Call at end of input: a final event without its blank line is still delivered.
     public mutating func finish() -> ServerSentEvent? {
         if !buffer.isEmpty {
-            let line = String(decoding: buffer, as: UTF8.self)
+            let end = buffer.last == 0x0D ? buffer.count - 1 : buffer.count
+            let e = process(0, end)
             buffer.removeAll()
-            if let e = process(line) { return e }
+            if let e { return e }
         }
-        return process("")
+        return process(0, 0)
     }
 
-    private mutating func process(_ line: String) -> ServerSentEvent? {
-        if line.isEmpty {
+    /// One line, `buffer[lo..<hi]` without its line ending.
+    private mutating func process(_ lo: Int, _ hi: Int) -> ServerSentEvent? {
+        if lo == hi {
             defer {
                 event = nil
-                dataLines.removeAll(keepingCapacity: true)
+                data = []
                 sawData = false
             }
             guard sawData else { return nil }
-            return ServerSentEvent(event: event, data: dataLines.joined(separator: "\n"))
+            return ServerSentEvent(event: event, dataBytes: data)
         }
-        if line.hasPrefix(":") { return nil }
-        let field: Substring
-        var value: Substring
-        if let colon = line.firstIndex(of: ":") {
-            field = line[..<colon]
-            value = line[line.index(after: colon)...]
-            if value.hasPrefix(" ") { value = value.dropFirst() }
-        } else {
-            field = Substring(line)
-            value = ""
-        }
-        switch field {
-        case "event": event = String(value)
-        case "data":
-            dataLines.append(String(value))
+        if buffer[lo] == UInt8(ascii: ":") { return nil }
+        var colon = lo
+        while colon < hi, buffer[colon] != UInt8(ascii: ":") { colon += 1 }
+        var value = min(colon + 1, hi)
+        if value < hi, buffer[value] == UInt8(ascii: " ") { value += 1 }
+        let field = buffer[lo..<colon]
+        if field.elementsEqual(Self.dataField) {
+            if sawData { data.append(0x0A) }
+            data.append(contentsOf: buffer[value..<hi])
             sawData = true
-        default: break
+        } else if field.elementsEqual(Self.eventField) {
+            event = String(decoding: buffer[value..<hi], as: UTF8.self)
         }
         return nil
     }
+
+    private static let dataField = Array("data".utf8)
+    private static let eventField = Array("event".utf8)
 }
 
 /// Splits a byte stream into lines for NDJSON (Ollama): feed bytes, get complete non-empty lines.
