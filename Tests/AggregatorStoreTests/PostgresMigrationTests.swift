@@ -95,10 +95,7 @@ struct PostgresConnectionTests {
 
     @Test("a wrong password is an error that does not contain it")
     func wrongPassword() async throws {
-        guard let base = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] else { throw MissingTestDatabase() }
-        var components = try #require(URLComponents(string: base))
-        components.password = "wrong-secret-pw"
-        let store = try PostgresStore.open(url: components.string!, leaseTimeout: .seconds(2), logger: testLogger)
+        let store = try Self.store { $0.password = "wrong-secret-pw" }
         let error = try #require(await #expect(throws: (any Error).self) { try await store.ping() })
         #expect(!"\(String(describing: error))".contains("wrong-secret-pw"))
         // The pool can only say "unreachable"; the operator is told what the server said.
@@ -114,18 +111,22 @@ struct PostgresConnectionTests {
 
     @Test("an unknown database is named, an unreachable server stays unreachable")
     func refusalsAndUnreachableServers() async throws {
-        guard let base = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] else { throw MissingTestDatabase() }
-        var components = try #require(URLComponents(string: base))
-        components.path = "/no_such_database"
-        let missing = try PostgresStore.open(url: components.string!, leaseTimeout: .seconds(2), logger: testLogger)
+        let missing = try Self.store { $0.path = "/no_such_database" }
         let refusal = await missing.connectionRefusal()
         #expect(refusal.map { "\($0)" } == #"PostgreSQL refused the connection: database "no_such_database" does not exist (SQLSTATE 3D000)"#)
         try await missing.close()
 
-        components.port = 1
-        let nowhere = try PostgresStore.open(url: components.string!, leaseTimeout: .seconds(1), logger: testLogger)
+        let nowhere = try Self.store(leaseTimeout: .seconds(1)) { $0.port = 1 }
         let error = try #require(await #expect(throws: (any Error).self) { try await nowhere.ping() })
         #expect(await PostgresStore.explained(error, by: nowhere) as? GatewayError == PostgresStoreError.unavailable)
         try await nowhere.close()
+    }
+
+    /// A store at the test server's URL with one part changed (password, database, port).
+    static func store(leaseTimeout: Duration = .seconds(2), _ edit: (inout URLComponents) -> Void) throws -> PostgresStore {
+        guard let base = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] else { throw MissingTestDatabase() }
+        var components = try #require(URLComponents(string: base))
+        edit(&components)
+        return try PostgresStore.open(url: try #require(components.string), leaseTimeout: leaseTimeout, logger: testLogger)
     }
 }
