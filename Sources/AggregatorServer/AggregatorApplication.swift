@@ -95,9 +95,9 @@ extension AggregatorApplication {
         var services: [any Service] = [UsageRecorderService(recorder: recorder), DirectoryService(directory: directory)]
         var providers: [any Provider] = []
         if config.openAI != nil || config.anthropic != nil || config.ollamaURL != nil {
-            let client = UpstreamHTTP.makeClient(timeout: config.upstreamTimeout)
-            services.append(HTTPClientService(client: client))
-            providers += remoteProviders(config: config, http: UpstreamHTTP(client: client, timeout: config.upstreamTimeout))
+            let clients = UpstreamClients(timeout: config.upstreamTimeout)
+            services.append(HTTPClientService(clients: clients))
+            providers += remoteProviders(config: config, http: UpstreamHTTP(clients: clients, timeout: config.upstreamTimeout))
         }
         if config.enableStub { providers.append(StubProvider()) }
         let catalog = ModelCatalog(providers: providers, directory: directory)

@@ -1,3 +1,4 @@
+import AggregatorProviders
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -10,9 +11,9 @@ import NIOPosix
 /// body, or a fixed SSE stream (text chunks, finish chunk, usage chunk, `[DONE]`) when the request asks to stream.
 ///
 /// `aggregator-bench-upstream PORT --passthrough URL`: the floor for a Swift gateway on this machine, a bare
-/// Hummingbird + AsyncHTTPClient pass-through with Swift concurrency on NIO's event loops like the gateway: it
-/// forwards the body to `URL` and returns the answer (whole, or its SSE bytes as they come), with no auth,
-/// parsing or metering.
+/// Hummingbird + AsyncHTTPClient pass-through with Swift concurrency on NIO's event loops and one upstream client per
+/// event loop, like the gateway: it forwards the body to `URL` and returns the answer (whole, or its SSE bytes as
+/// they come), with no auth, parsing or metering.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let port = Int(arguments.first ?? "") ?? 18_081
 if arguments.count == 3, arguments[1] == "--passthrough" {
@@ -60,14 +61,15 @@ let app = Application(router: router, configuration: .init(address: .hostname("1
 try await app.runService()
 
 func runPassthrough(port: Int, upstream: String) async throws {
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    // The gateway's own transport: one client per event loop, each request on its own loop's client.
+    let clients = UpstreamClients(timeout: .seconds(30))
     let router = Router()
     router.post("/v1/chat/completions") { request, _ -> Response in
         var outgoing = HTTPClientRequest(url: upstream)
         outgoing.method = .POST
         outgoing.headers.add(name: "content-type", value: "application/json")
         outgoing.body = .bytes(try await request.body.collect(upTo: 1 << 20))
-        let answer = try await client.execute(outgoing, timeout: .seconds(30))
+        let answer = try await clients.current.execute(outgoing, timeout: .seconds(30))
         let contentType = answer.headers.first(name: "content-type") ?? "application/json"
         guard contentType.hasPrefix("text/event-stream") else {
             let whole = try await answer.body.collect(upTo: 1 << 24)

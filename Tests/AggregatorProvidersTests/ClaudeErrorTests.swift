@@ -50,12 +50,12 @@ import Testing
     }
 
     @Test func unreachableUpstreamFailsWithoutShowingTheKey() async throws {
-        let client = UpstreamHTTP.makeClient(timeout: .seconds(1))
-        let provider = ClaudeProvider(http: UpstreamHTTP(client: client, timeout: .seconds(1)), baseURL: "http://127.0.0.1:1", apiKey: ClaudeHarness.apiKey)
+        let clients = UpstreamClients(timeout: .seconds(1))
+        let provider = ClaudeProvider(http: UpstreamHTTP(clients: clients, timeout: .seconds(1)), baseURL: "http://127.0.0.1:1", apiKey: ClaudeHarness.apiKey)
         let error = await #expect(throws: UpstreamError.self) {
             _ = try await provider.complete(ProviderRequest(chat: try ClaudeJSON.chat(claudeChat()), requestID: "r"))
         }
-        try await client.shutdown()
+        try await clients.shutdown()
         #expect(error?.allowsFallback == true)
         #expect(!String(describing: error).contains(ClaudeHarness.apiKey))
     }

@@ -20,8 +20,8 @@ struct ClaudeHarness {
         _ script: @escaping FakeUpstream.Script, _ body: (ClaudeHarness) async throws -> T
     ) async throws -> T {
         let upstream = try await FakeUpstream.start(script)
-        let client = UpstreamHTTP.makeClient(timeout: timeout)
-        let http = UpstreamHTTP(client: client, timeout: timeout)
+        let clients = UpstreamClients(timeout: timeout)
+        let http = UpstreamHTTP(clients: clients, timeout: timeout)
         let harness = ClaudeHarness(
             upstream: upstream,
             provider: ClaudeProvider(http: http, baseURL: upstream.baseURL + "/", apiKey: apiKey, defaultMaxTokens: defaultMaxTokens))
@@ -31,7 +31,7 @@ struct ClaudeHarness {
         } catch {
             result = .failure(error)
         }
-        try await client.shutdown()
+        try await clients.shutdown()
         await upstream.shutdown()
         return try result.get()
     }

@@ -45,11 +45,11 @@ import Testing
     }
 
     @Test func unreachableUpstreamIsAConnectionError() async throws {
-        let client = UpstreamHTTP.makeClient(timeout: .seconds(2))
-        let provider = OpenAIProvider(http: UpstreamHTTP(client: client, timeout: .seconds(2)), baseURL: "http://127.0.0.1:1", apiKey: "sk-test")
+        let clients = UpstreamClients(timeout: .seconds(2))
+        let provider = OpenAIProvider(http: UpstreamHTTP(clients: clients, timeout: .seconds(2)), baseURL: "http://127.0.0.1:1", apiKey: "sk-test")
         var thrown: (any Error)?
         do { _ = try await provider.complete(try Self.request(streaming: false)) } catch { thrown = error }
-        try await client.shutdown()
+        try await clients.shutdown()
         #expect(isConnectionError(thrown), "got \(String(describing: thrown))")
     }
 }

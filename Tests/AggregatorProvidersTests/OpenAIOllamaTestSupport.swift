@@ -17,15 +17,15 @@ struct UpstreamHarness {
         _ body: (UpstreamHarness) async throws -> T
     ) async throws -> T {
         let upstream = try await FakeUpstream.start(script)
-        let client = UpstreamHTTP.makeClient(timeout: timeout)
-        let harness = UpstreamHarness(upstream: upstream, http: UpstreamHTTP(client: client, timeout: timeout))
+        let clients = UpstreamClients(timeout: timeout)
+        let harness = UpstreamHarness(upstream: upstream, http: UpstreamHTTP(clients: clients, timeout: timeout))
         do {
             let result = try await body(harness)
-            try await client.shutdown()
+            try await clients.shutdown()
             await upstream.shutdown()
             return result
         } catch {
-            try? await client.shutdown()
+            try? await clients.shutdown()
             await upstream.shutdown()
             throw error
         }

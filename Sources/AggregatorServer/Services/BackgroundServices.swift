@@ -1,5 +1,5 @@
 import AggregatorCore
-import AsyncHTTPClient
+import AggregatorProviders
 import ServiceLifecycle
 
 /// The usage writer as a service: flushes until graceful shutdown, then writes every pending row.
@@ -20,12 +20,12 @@ struct DirectoryService: Service {
     }
 }
 
-/// Owns the shared upstream HTTP client and shuts it down last.
+/// Owns the shared upstream HTTP clients and shuts them down last.
 struct HTTPClientService: Service {
-    let client: HTTPClient
+    let clients: UpstreamClients
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        try await clients.shutdown()
     }
 }
