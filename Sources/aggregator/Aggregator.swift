@@ -131,7 +131,7 @@ struct Tenants: AsyncParsableCommand {
             if json {
                 print(TenantJSON.withKey(tenant, key: key))
             } else {
-                print("created tenant \(tenant.name) (\(tenant.id.uuidString.lowercased()))\napi key: \(key)")
+                print("created tenant \(tenant.name) (\(tenant.id.lowercasedText))\napi key: \(key)")
             }
         }
     }
@@ -150,7 +150,7 @@ struct Tenants: AsyncParsableCommand {
                 print("[" + tenants.map(TenantJSON.tenant).joined(separator: ",") + "]")
             } else {
                 for t in tenants {
-                    print("\(t.id.uuidString.lowercased())  \(t.active ? "active  " : "inactive")  \(t.keyPrefix)…  \(t.name)")
+                    print("\(t.id.lowercasedText)  \(t.active ? "active  " : "inactive")  \(t.keyPrefix)…  \(t.name)")
                 }
             }
         }

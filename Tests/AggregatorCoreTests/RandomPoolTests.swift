@@ -19,6 +19,14 @@ import Testing
         #expect(RandomPool.uuid(at: at).uuidString.lowercased() < RandomPool.uuid(at: at.addingTimeInterval(0.001)).uuidString.lowercased())
     }
 
+    @Test func lowercasedTextIsTheCanonicalLowerCaseForm() throws {
+        #expect(try #require(UUID(uuidString: "019AB697-E9F4-7ABC-8DEF-0123456789AF")).lowercasedText == "019ab697-e9f4-7abc-8def-0123456789af")
+        for _ in 0..<1_000 {
+            let id = UUID()
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+        }
+    }
+
     @Test func hexIDsHaveThePrefixAndDigits() {
         let ids = (0..<1_000).map { _ in RandomPool.hexID(prefix: "req_", digits: 24) }
         #expect(Set(ids).count == ids.count)

@@ -41,7 +41,7 @@ public struct JobCursor: Sendable, Hashable {
     /// Opaque text form for clients (microseconds, the finest precision a store keeps).
     public var encoded: String {
         let micros = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        return Data("\(micros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+        return Data("\(micros):\(id.lowercasedText)".utf8).base64EncodedString()
     }
 
     public init?(encoded: String) {

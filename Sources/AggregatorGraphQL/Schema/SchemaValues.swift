@@ -38,5 +38,5 @@ struct ModelValue: Sendable {
 
 extension UUID {
     /// Lower-case, as every ID in the API.
-    var graphQLID: String { uuidString.lowercased() }
+    var graphQLID: String { lowercasedText }
 }

@@ -22,7 +22,7 @@ public enum TenantJSON {
 
     static func write(_ t: Tenant, to w: inout JSONWriter) {
         w.object { w in
-            w.field("id", t.id.uuidString.lowercased())
+            w.field("id", t.id.lowercasedText)
             w.field("name", t.name)
             w.field("active", t.active)
             w.field("keyPrefix", t.keyPrefix)

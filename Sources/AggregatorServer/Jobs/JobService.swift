@@ -50,7 +50,7 @@ public struct JobService: Sendable {
                         model: job.model ?? "", messages: [ChatMessage(role: .user, content: .text(job.input))])
                     request.stream = false
                     let (completion, generation) = try await gateway.complete(
-                        request, tenantID: job.tenantID, requestID: "job_\(job.id.uuidString.lowercased())", asyncJobID: job.id, logger: logger)
+                        request, tenantID: job.tenantID, requestID: "job_\(job.id.lowercasedText)", asyncJobID: job.id, logger: logger)
                     finished.status = .completed
                     finished.result = completion.choices.first.map { ChatGateway.outputText($0.message) } ?? ""
                     finished.provider = generation.job.provider

@@ -88,7 +88,7 @@ struct StreamRoutes {
                 + usageFrame(tokensIn: job.tokensIn, tokensOut: job.tokensOut, cost: job.cost) + doneFrame(job.id)
         default:
             let message = job.status == .cancelled ? "The job was cancelled." : (job.error ?? "The job failed.")
-            return ServerSentEvent(event: "error", data: JSONWriter.object { $0.field("message", message); $0.field("jobId", job.id.uuidString.lowercased()) }).bytes
+            return ServerSentEvent(event: "error", data: JSONWriter.object { $0.field("message", message); $0.field("jobId", job.id.lowercasedText) }).bytes
         }
     }
 
@@ -104,7 +104,7 @@ struct StreamRoutes {
     }
 
     static func doneFrame(_ jobID: UUID) -> [UInt8] {
-        ServerSentEvent(event: "done", data: JSONWriter.object { $0.field("jobId", jobID.uuidString.lowercased()) }).bytes
+        ServerSentEvent(event: "done", data: JSONWriter.object { $0.field("jobId", jobID.lowercasedText) }).bytes
     }
 }
 

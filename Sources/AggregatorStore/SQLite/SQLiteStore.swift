@@ -79,7 +79,7 @@ extension Date {
 }
 
 extension SQLiteData {
-    static func text(_ uuid: UUID) -> SQLiteData { .text(uuid.uuidString.lowercased()) }
+    static func text(_ uuid: UUID) -> SQLiteData { .text(uuid.lowercasedText) }
     static func date(_ date: Date) -> SQLiteData { .integer(Int(date.millis)) }
     static func optionalDate(_ date: Date?) -> SQLiteData { date.map { .date($0) } ?? .null }
     static func optional(_ text: String?) -> SQLiteData { text.map { .text($0) } ?? .null }
