@@ -37,7 +37,7 @@ func bootstrap() -> (AppConfig, Logger) {
     let level = config.logLevel
     let json = config.logFormat == .json
     LoggingSystem.bootstrap { label in
-        var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        var handler = LineLogHandler(label: label, format: json ? .json : .text)
         handler.logLevel = level
         return handler
     }

@@ -33,6 +33,17 @@ import Testing
         }
     }
 
+    @Test func withoutStorePromptsJobsKeepNeitherPromptNorAnswerButAreMetered() async throws {
+        try await TestGateway.run(configure: { $0.storePrompts = false }) { gateway in
+            let response = try await gateway.post("/v1/chat/completions", body: chatBody("Hello big world"), key: gateway.key)
+            #expect(response.status == .ok)
+            let rows = try await gateway.meteredRows()
+            let (usage, job) = try #require(rows.first)
+            #expect(rows.count == 1 && usage.tokensIn == 4 && usage.tokensOut == 4 && usage.cost.description == "0.0000120000")
+            #expect(job.status == .completed && job.input == "[redacted]" && job.result == "[redacted]")
+        }
+    }
+
     @Test func streamIsFramedByteForByte() async throws {
         try await TestGateway.run { gateway in
             let response = try await gateway.post("/v1/chat/completions", body: chatBody("Hello big world", stream: true), key: gateway.key)

@@ -85,7 +85,9 @@ public struct ChatGateway: Sendable {
     ) -> Generation {
         var generation = meter.generation(
             Meter.Outcome(
-                tenantID: tenantID, provider: target.provider.name, model: target.model, input: Self.inputText(request.messages),
+                tenantID: tenantID, provider: target.provider.name, model: target.model,
+                // Without STORE_PROMPTS the job keeps "[redacted]": the messages are not written out for nothing.
+                input: meter.storePrompts ? Self.inputText(request.messages) : "",
                 output: output, error: error, usage: usage, startedAt: started, finishedAt: Date()),
             prices: directory.prices, jobID: jobID)
         generation.isNewJob = isNewJob
