@@ -12,7 +12,7 @@ public struct Meter: Sendable {
         public var tenantID: UUID
         public var provider: String
         public var model: String
-        public var input: String
+        public var messages: [ChatMessage]
         public var output: String?
         public var error: String?
         public var usage: Usage?
@@ -20,13 +20,13 @@ public struct Meter: Sendable {
         public var finishedAt: Date
 
         public init(
-            tenantID: UUID, provider: String, model: String, input: String, output: String?, error: String?, usage: Usage?,
+            tenantID: UUID, provider: String, model: String, messages: [ChatMessage], output: String?, error: String?, usage: Usage?,
             startedAt: Date, finishedAt: Date
         ) {
             self.tenantID = tenantID
             self.provider = provider
             self.model = model
-            self.input = input
+            self.messages = messages
             self.output = output
             self.error = error
             self.usage = usage
@@ -41,7 +41,8 @@ public struct Meter: Sendable {
         let priced = prices.cost(provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut)
         let job = Job(
             id: jobID, tenantID: outcome.tenantID, type: .text, status: outcome.error == nil ? .completed : .failed,
-            input: storePrompts ? outcome.input : "[redacted]",
+            // Without STORE_PROMPTS the messages are never written out.
+            input: storePrompts ? Self.inputText(outcome.messages) : "[redacted]",
             result: outcome.output.map { storePrompts ? $0 : "[redacted]" }, error: outcome.error,
             provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut, cost: priced.cost,
             createdAt: outcome.startedAt, updatedAt: outcome.finishedAt, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt)
@@ -51,5 +52,12 @@ public struct Meter: Sendable {
                 tokensOut: tokensOut, cost: priced.cost, unpriced: priced.unpriced, createdAt: outcome.finishedAt)
         }
         return Generation(job: job, usage: usage)
+    }
+
+    /// The messages as stored in a job row: the request's `messages` array.
+    static func inputText(_ messages: [ChatMessage]) -> String {
+        var writer = JSONWriter(capacity: 512)
+        writer.array { w in for m in messages { m.write(to: &w) } }
+        return writer.string
     }
 }

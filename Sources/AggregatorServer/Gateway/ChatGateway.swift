@@ -85,9 +85,7 @@ public struct ChatGateway: Sendable {
     ) -> Generation {
         var generation = meter.generation(
             Meter.Outcome(
-                tenantID: tenantID, provider: target.provider.name, model: target.model,
-                // Without STORE_PROMPTS the job keeps "[redacted]": the messages are not written out for nothing.
-                input: meter.storePrompts ? Self.inputText(request.messages) : "",
+                tenantID: tenantID, provider: target.provider.name, model: target.model, messages: request.messages,
                 output: output, error: error, usage: usage, startedAt: started, finishedAt: Date()),
             prices: directory.prices, jobID: jobID)
         generation.isNewJob = isNewJob
@@ -98,12 +96,6 @@ public struct ChatGateway: Sendable {
     /// Usage for a generation whose upstream did not report it (a stream cut short): the stub's counting rule.
     func estimate(_ request: ChatCompletionRequest, output: String) -> Usage {
         Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: output.isEmpty ? 0 : TokenEstimator.tokens(output))
-    }
-
-    static func inputText(_ messages: [ChatMessage]) -> String {
-        var writer = JSONWriter(capacity: 512)
-        writer.array { w in for m in messages { m.write(to: &w) } }
-        return writer.string
     }
 
     static func outputText(_ message: AssistantMessage) -> String {

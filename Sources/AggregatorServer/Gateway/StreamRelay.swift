@@ -13,8 +13,6 @@ struct StreamRelay {
 
     init(wantsUsage: Bool) { self.wantsUsage = wantsUsage }
 
-    private static let frameEnd: [UInt8] = [0x0A, 0x0A]
-
     /// Observes a chunk; returns the SSE frame to send, or nil when the client should not see it.
     mutating func frame(for chunk: ChatCompletionChunk) -> [UInt8]? {
         if model == nil, !chunk.model.isEmpty { model = chunk.model }
@@ -34,12 +32,7 @@ struct StreamRelay {
             if chunk.choices.isEmpty { return nil }
             outgoing.usage = nil
         }
-        // The frame is written in one buffer: `data: `, the chunk, the blank line.
-        var writer = JSONWriter(capacity: 384)
-        writer.frameBytes(ServerSentEvent.dataPrefix)
-        outgoing.write(to: &writer, usageField: wantsUsage)
-        writer.frameBytes(Self.frameEnd)
-        return writer.bytes
+        return ServerSentEvent.dataFrame { outgoing.write(to: &$0, usageField: wantsUsage) }
     }
 
     /// What the stream produced, as stored in the job row.

@@ -79,7 +79,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Bytes around the JSON (an SSE `data: ` prefix, say), written as they are, with no separator.
-    public mutating func frameBytes(_ raw: [UInt8]) {
+    mutating func frameBytes(_ raw: [UInt8]) {
         bytes.append(contentsOf: raw)
     }
 

@@ -36,15 +36,20 @@ public struct ServerSentEvent: Sendable, Hashable {
 
     /// `data: <json>\n\n` for a JSON payload already written (no newlines in compact JSON).
     public static func dataFrame(_ json: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(json.count + 8)
-        out.append(contentsOf: dataPrefix)
-        out.append(contentsOf: json)
-        out.append(contentsOf: [0x0A, 0x0A])
-        return out
+        dataFrame(capacity: json.count + 8) { $0.frameBytes(json) }
     }
 
-    public static let dataPrefix: [UInt8] = Array("data: ".utf8)
+    /// `data: <json>\n\n` with the JSON written straight into the frame's one buffer (no newlines in compact JSON).
+    public static func dataFrame(capacity: Int = 384, writing write: (inout JSONWriter) -> Void) -> [UInt8] {
+        var writer = JSONWriter(capacity: capacity)
+        writer.frameBytes(dataPrefix)
+        write(&writer)
+        writer.frameBytes(frameEnd)
+        return writer.bytes
+    }
+
+    static let dataPrefix: [UInt8] = Array("data: ".utf8)
+    private static let frameEnd: [UInt8] = [0x0A, 0x0A]
     public static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)
 }
 
