@@ -98,6 +98,7 @@ let package = Package(
             name: "aggregator",
             dependencies: [
                 "AggregatorServer",
+                "AggregatorProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

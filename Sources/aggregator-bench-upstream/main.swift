@@ -17,7 +17,7 @@ import NIOPosix
 let arguments = Array(CommandLine.arguments.dropFirst())
 let port = Int(arguments.first ?? "") ?? 18_081
 if arguments.count == 3, arguments[1] == "--passthrough" {
-    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    EventLoopConcurrency.install()
     try await runPassthrough(port: port, upstream: arguments[2])
     exit(0)
 }

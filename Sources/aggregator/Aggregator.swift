@@ -1,4 +1,5 @@
 import AggregatorCore
+import AggregatorProviders
 import AggregatorServer
 import AggregatorStore
 import ArgumentParser
@@ -10,9 +11,9 @@ import NIOPosix
 @main
 enum Entry {
     static func main() async {
-        // Swift concurrency runs on NIO's event loops: request handling then hops no threads. This must
-        // happen on the main thread before any other task starts.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // Swift concurrency runs on NIO's event loops (as the generic executor, see EventLoopConcurrency):
+        // request handling then hops no threads. This must happen on the main thread before other tasks start.
+        EventLoopConcurrency.install()
         await Aggregator.main()
     }
 }
