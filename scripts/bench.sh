@@ -8,7 +8,7 @@
 # NIO_SINGLETON_GROUP_LOOP_COUNT=N (SwiftNIO's own variable) sets the event loops of all three processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/ensure-tools.sh wrk
+scripts/ensure-tools.sh wrk python
 swift build -c release --product aggregator >/dev/null
 swift build -c release --product aggregator-bench-upstream >/dev/null
 
@@ -86,19 +86,15 @@ for mode in plain stream; do
   done
 done
 
-# Streaming time to first byte, sequential: median of 200 requests, direct vs through the gateway.
-ttfb() {
-  local url=$1 auth=$2
-  for _ in $(seq 200); do
-    curl -s -o /dev/null -w '%{time_starttransfer}\n' -H "Content-Type: application/json" -H "$auth" -d "$body_stream" "$url"
-  done | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int(NR/2)] * 1000}'
-}
-d_ttfb=$(ttfb "http://127.0.0.1:$UP_PORT/v1/chat/completions" "X-None: 1")
-b_ttfb=$(ttfb "http://127.0.0.1:$BARE_PORT/v1/chat/completions" "X-None: 1")
-g_ttfb=$(ttfb "http://127.0.0.1:$GW_PORT/v1/chat/completions" "Authorization: Bearer $key")
-added() { awk -v g="$1" -v d="$d_ttfb" 'BEGIN { printf "%.3f", g - d }'; }
+# Streaming time to first byte, sequential: median of 300 requests on a kept-alive connection and on a new
+# connection each (connect counted), direct vs through the gateway.
+read -r d_ttfb d_fresh <<<"$(python3 scripts/ttfb.py "$UP_PORT" "X-None: 1" 300)"
+read -r b_ttfb b_fresh <<<"$(python3 scripts/ttfb.py "$BARE_PORT" "X-None: 1" 300)"
+read -r g_ttfb g_fresh <<<"$(python3 scripts/ttfb.py "$GW_PORT" "Authorization: Bearer $key" 300)"
+added() { awk -v g="$1" -v d="$2" 'BEGIN { printf "%.3f", g - d }'; }
 echo
-echo "stream time to first byte (median of 200): upstream ${d_ttfb} ms; bare ${b_ttfb} ms (added $(added "$b_ttfb") ms); gateway ${g_ttfb} ms (added $(added "$g_ttfb") ms)"
+echo "stream time to first byte, kept-alive connection (median of 300): upstream ${d_ttfb} ms; bare ${b_ttfb} ms (added $(added "$b_ttfb" "$d_ttfb") ms); gateway ${g_ttfb} ms (added $(added "$g_ttfb" "$d_ttfb") ms)"
+echo "stream time to first byte, new connection each (median of 300): upstream ${d_fresh} ms; bare ${b_fresh} ms (added $(added "$b_fresh" "$d_fresh") ms); gateway ${g_fresh} ms (added $(added "$g_fresh" "$d_fresh") ms)"
 echo "peak RSS: bare $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$bare_pid/status"), gateway $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gw_pid/status")"
 rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from usage').fetchone()[0])" "$work/bench.sqlite" 2>/dev/null || echo "?")
 echo "usage rows metered during the run: $rows"

@@ -68,4 +68,20 @@ import Testing
         #expect(error as? UpstreamError == .inStream(
             message: "The server had an error while processing your request. Sorry about that!", type: "server_error"))
     }
+
+    /// §5.18, the other shapes servers send: a bare string, and an error whose other members are not a chunk's.
+    @Test(arguments: [
+        (#"{"error":"Model overloaded"}"#, UpstreamError.inStream(message: "Model overloaded", type: "server_error")),
+        (#"{"id":7,"choices":"none","error":{"message":"Upstream died","type":"overloaded_error"}}"#,
+         UpstreamError.inStream(message: "Upstream died", type: "overloaded_error")),
+    ])
+    func pitfall18_openAIMidStreamErrorShapes(payload: String, expected: UpstreamError) async throws {
+        let first = try Fixture.text("openai/stream-text.sse").components(separatedBy: "\n\n").prefix(2).joined(separator: "\n\n")
+        let body = first + "\n\ndata: " + payload + "\n\ndata: [DONE]\n\n"
+        let (chunks, error) = try await UpstreamHarness.run({ _ in .stream(body, contentType: "text/event-stream") }) { harness in
+            await drain(try await provider(harness).stream(try providerRequest(Self.streamed)))
+        }
+        #expect(chunks.count == 2)
+        #expect(error as? UpstreamError == expected)
+    }
 }

@@ -30,25 +30,27 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
             return nil
         }
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return nil }
+        let chunk: ChatCompletionChunk
         do {
-            if let error = try Self.streamError(bytes) { throw error }
-            return try JSONReader.decode(ChatCompletionChunk.self, from: bytes)
-        } catch let error as UpstreamError {
-            throw error
+            chunk = try JSONReader.decode(ChatCompletionChunk.self, from: bytes)
         } catch {
+            // Not a chunk; an error payload with unexpected members still reports the upstream's error.
+            if case .object(let object)? = try? JSONReader.decode(JSONValue.self, from: bytes), let error = Self.streamError(object["error"]) {
+                throw error
+            }
             throw UpstreamError.protocolError("openai sent an event that is not a chat.completion.chunk")
         }
+        // Reading is lenient, so an error payload reads as a chunk with an `error` member.
+        if let error = Self.streamError(chunk.extra["error"]) { throw error }
+        return chunk
     }
 
     private static let doneMarker = Array("[DONE]".utf8)
-    private static let errorKey = Array(#""error""#.utf8)
 
-    /// The failure a `data:` payload reports: `{"error":{"message":…,"type":…}}`, or `{"error":"…"}` from some
-    /// servers. A quoted `"error"` can only be a key or a whole string value (quotes inside strings are escaped),
-    /// so payloads without it — every normal chunk — are not parsed twice.
-    static func streamError(_ bytes: [UInt8]) throws -> UpstreamError? {
-        guard contains(bytes, errorKey), case .object(let object) = try JSONReader.decode(JSONValue.self, from: bytes) else { return nil }
-        switch object["error"] {
+    /// The failure a payload's `error` member reports: `{"error":{"message":…,"type":…}}`, or `{"error":"…"}` from
+    /// some servers; nil when there is none.
+    static func streamError(_ error: JSONValue?) -> UpstreamError? {
+        switch error {
         case nil, .null?: return nil
         case .string(let text)?: return .inStream(message: text, type: "server_error")
         case let error?:
@@ -56,22 +58,5 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
                 message: error["message"]?.stringValue ?? "An error occurred during streaming",
                 type: error["type"]?.stringValue ?? "server_error")
         }
-    }
-
-    /// Whether `needle` occurs in `haystack` (a plain loop: the generic `firstRange(of:)` cost a third of the
-    /// streaming path's CPU).
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var i = 0
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[i] == first {
-                var j = 1
-                while j < needle.count, haystack[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
-            }
-            i += 1
-        }
-        return false
     }
 }
