@@ -16,6 +16,12 @@ DURATION=${BENCH_DURATION:-10s}
 UP_PORT=18181
 GW_PORT=18182
 BARE_PORT=18183
+for port in $UP_PORT $GW_PORT $BARE_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "bench: port $port is already in use (a bench left running?); stop that process first" >&2
+    exit 1
+  fi
+done
 work=$(mktemp -d)
 cleanup() { kill "${gw_pid:-}" "${up_pid:-}" "${bare_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
