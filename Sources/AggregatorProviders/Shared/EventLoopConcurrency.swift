@@ -23,6 +23,9 @@ public enum EventLoopConcurrency {
     /// runtime offers no hook or another one is installed (the global executor then stays as it was).
     @discardableResult
     public static func install() -> Bool {
+        // The hook's type is the runtime's, not a public API: only on the compilers whose runtimes it was checked
+        // with (the same range SwiftNIO accepts for its own hook).
+        #if compiler(<6.6)
         guard let slot = hookSlot, slot.pointee == nil else { return false }
         _ = loops
         slot.pointee = { job, _ in
@@ -35,6 +38,9 @@ public enum EventLoopConcurrency {
             loop.execute { swiftJobRun(job, genericExecutor) }
         }
         return true
+        #else
+        return false
+        #endif
     }
 
     /// Puts the runtime's own global executor back (for tests; jobs already queued on a loop still run there).
