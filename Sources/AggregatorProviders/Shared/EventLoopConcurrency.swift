@@ -17,7 +17,7 @@ import NIOPosix
 public enum EventLoopConcurrency {
     private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
-    private static let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+    private static let loops = GroupLoops(.singleton)
 
     /// Installs the hook. Call once, from the main thread, before any task starts. Returns false where the
     /// runtime offers no hook or another one is installed (the global executor then stays as it was).
@@ -29,13 +29,7 @@ public enum EventLoopConcurrency {
         guard let slot = hookSlot, slot.pointee == nil else { return false }
         _ = loops
         slot.pointee = { job, _ in
-            let loop: any EventLoop
-            if let current = MultiThreadedEventLoopGroup.currentEventLoop, EventLoopConcurrency.loops.contains(where: { $0 === current }) {
-                loop = current
-            } else {
-                loop = MultiThreadedEventLoopGroup.singleton.next()
-            }
-            loop.execute { swiftJobRun(job, genericExecutor) }
+            EventLoopConcurrency.loops.currentOrNext.execute { swiftJobRun(job, genericExecutor) }
         }
         return true
         #else
@@ -51,6 +45,28 @@ public enum EventLoopConcurrency {
     private static var hookSlot: UnsafeMutablePointer<EnqueueGlobalHook?>? {
         dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook")?.assumingMemoryBound(to: EnqueueGlobalHook?.self)
     }
+}
+
+/// The loops of one group, and which of them a caller should use.
+struct GroupLoops: Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let loops: [any EventLoop]
+
+    init(_ group: MultiThreadedEventLoopGroup) {
+        self.group = group
+        loops = Array(group.makeIterator())
+    }
+
+    /// The index of the loop the caller runs on when it is one of the group's; otherwise the group's next loop's.
+    var currentOrNextIndex: Int {
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop, let index = loops.firstIndex(where: { $0 === current }) {
+            return index
+        }
+        let next = group.next()
+        return loops.firstIndex { $0 === next } ?? 0
+    }
+
+    var currentOrNext: any EventLoop { loops[currentOrNextIndex] }
 }
 
 /// The runtime's entry for running a job on an executor (what `UnownedJob.runSynchronously(on:)` calls).

@@ -11,8 +11,7 @@ import NIOPosix
 /// upstream connection, the client's connection and the request's code share one thread and no request hops
 /// between threads on its way (measured: 15–20 % less CPU per request than one client over the whole group).
 public final class UpstreamClients: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let loops: [any EventLoop]
+    let loops: GroupLoops
     let clients: [HTTPClient]
 
     /// Clients configured for upstream calls: idle read timeout = `timeout`, no redirects to other hosts.
@@ -28,19 +27,13 @@ public final class UpstreamClients: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         // We export no traces; without a tracer the client skips its per-request span and attribute work.
         configuration.tracing.tracer = nil
-        self.group = group
-        loops = Array(group.makeIterator())
-        clients = loops.map { HTTPClient(eventLoopGroup: $0, configuration: configuration) }
+        loops = GroupLoops(group)
+        clients = loops.loops.map { HTTPClient(eventLoopGroup: $0, configuration: configuration) }
     }
 
     /// The client of the event loop the caller runs on; off the group's loops, the next loop's in turn.
     public var current: HTTPClient {
-        guard clients.count > 1 else { return clients[0] }
-        if let loop = MultiThreadedEventLoopGroup.currentEventLoop, let index = loops.firstIndex(where: { $0 === loop }) {
-            return clients[index]
-        }
-        let next = group.next()
-        return clients[loops.firstIndex { $0 === next } ?? 0]
+        clients.count == 1 ? clients[0] : clients[loops.currentOrNextIndex]
     }
 
     public func shutdown() async throws {
