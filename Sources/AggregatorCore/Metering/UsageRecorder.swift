@@ -7,6 +7,10 @@ import Synchronization
 /// `record` never waits on the database. `run` flushes every `interval`; on failure the rows stay buffered
 /// and are retried with backoff; when `run` is cancelled (graceful shutdown) it writes everything pending
 /// before returning. The store skips job ids it already has, so a retried batch lands exactly once.
+///
+/// The periodic flush asks the store for a background write (`WriteUrgency.background`) while at most
+/// `backgroundBacklog` rows wait, so metering takes CPU the requests leave over; a larger backlog (a machine
+/// too busy to leave any), `flush()` and the last flush at shutdown write at normal priority.
 public final class UsageRecorder: Sendable {
     private struct State {
         var pending: [Generation] = []
@@ -25,12 +29,17 @@ public final class UsageRecorder: Sendable {
     public let capacity: Int
     public let interval: Duration
     public let batchSize: Int
+    public let backgroundBacklog: Int
 
-    public init(store: any Store, capacity: Int = 50_000, interval: Duration = .milliseconds(100), batchSize: Int = 500, logger: Logger) {
+    public init(
+        store: any Store, capacity: Int = 50_000, interval: Duration = .milliseconds(100), batchSize: Int = 500,
+        backgroundBacklog: Int = 2_000, logger: Logger
+    ) {
         self.store = store
         self.capacity = capacity
         self.interval = interval
         self.batchSize = batchSize
+        self.backgroundBacklog = backgroundBacklog
         self.logger = logger
     }
 
@@ -54,11 +63,16 @@ public final class UsageRecorder: Sendable {
     /// "done" while its rows are still in someone else's transaction), and a cancelled caller never cuts a write
     /// short.
     public func flush() async throws {
+        try await flush(adaptive: false)
+    }
+
+    /// `adaptive`: batches go to the store as background writes while the backlog is small.
+    func flush(adaptive: Bool) async throws {
         let flush = state.withLock { s in
             let previous = s.lastFlush
             let flush = Task {
                 _ = await previous?.result
-                try await self.writePending()
+                try await self.writePending(adaptive: adaptive)
             }
             s.lastFlush = flush
             return flush
@@ -71,20 +85,21 @@ public final class UsageRecorder: Sendable {
     /// Taking only what was there is what keeps batches large: a writer that went on taking rows as they came
     /// would, under steady load, commit the two or three rows that arrived during its last commit, again and
     /// again, never sleeping (the benchmark caught it doing ~200 transactions a second).
-    private func writePending() async throws {
+    private func writePending(adaptive: Bool) async throws {
         var remaining = state.withLock { $0.pending.count }
         while remaining > 0 {
-            let batch: [Generation] = state.withLock { s in
+            let (batch, backlog): ([Generation], Int) = state.withLock { s in
+                let backlog = s.pending.count
                 let n = min(batchSize, remaining, s.pending.count)
                 let batch = Array(s.pending.prefix(n))
                 s.pending.removeFirst(n)
                 s.inFlight += n
-                return batch
+                return (batch, backlog)
             }
             if batch.isEmpty { return }
             remaining -= batch.count
             do {
-                try await store.record(batch)
+                try await store.record(batch, urgency: Self.urgency(adaptive: adaptive, backlog: backlog, limit: backgroundBacklog))
             } catch {
                 state.withLock { s in
                     s.pending.insert(contentsOf: batch, at: 0)
@@ -102,6 +117,11 @@ public final class UsageRecorder: Sendable {
         }
     }
 
+    /// The urgency of a batch taken when `backlog` rows were waiting.
+    static func urgency(adaptive: Bool, backlog: Int, limit: Int) -> WriteUrgency {
+        adaptive && backlog <= limit ? .background : .normal
+    }
+
     /// The writer loop. Ends when cancelled, after a last flush (retried a few times if the store is down).
     public func run() async {
         var backoff = interval
@@ -113,7 +133,7 @@ public final class UsageRecorder: Sendable {
             }
             do {
                 // A write under way finishes even if shutdown cancels this loop; the last flush below follows it.
-                try await flush()
+                try await flush(adaptive: true)
                 backoff = interval
             } catch {
                 backoff = min(backoff * 2, .seconds(5))

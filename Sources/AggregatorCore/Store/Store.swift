@@ -32,9 +32,27 @@ public protocol Store: Sendable {
     // Metering
     /// Writes job and usage rows of finished generations in one transaction. A generation whose job id is
     /// already stored is skipped, so a retried batch is written exactly once.
-    func record(_ generations: [Generation]) async throws
+    ///
+    /// `urgency` says whether the rows may wait for idle CPU (see `WriteUrgency`); a store may ignore it.
+    func record(_ generations: [Generation], urgency: WriteUrgency) async throws
     func job(id: UUID) async throws -> Job?
     func usageRecords(tenantID: UUID?, limit: Int) async throws -> [UsageRecord]
 
     func close() async throws
+}
+
+/// How soon a batch of metering rows must be written.
+public enum WriteUrgency: Sendable {
+    /// Few rows are waiting: the store may write them with CPU the requests leave over, so the write never
+    /// delays a request (the embedded store writes them on a thread of Linux's idle scheduling class).
+    case background
+    /// A backlog built up, or a caller waits for the rows: write them now, at normal priority.
+    case normal
+}
+
+extension Store {
+    /// Writes the rows at normal priority.
+    public func record(_ generations: [Generation]) async throws {
+        try await record(generations, urgency: .normal)
+    }
 }

@@ -134,8 +134,9 @@ extension PostgresStore {
     }
 
     /// Job and usage rows in one transaction, as multi-row inserts. Rows already stored (same id) are
-    /// skipped and never counted twice in the rollup, so a retried batch lands exactly once.
-    public func record(_ generations: [Generation]) async throws {
+    /// skipped and never counted twice in the rollup, so a retried batch lands exactly once. `urgency` does not
+    /// apply: the database server does the work, not this process.
+    public func record(_ generations: [Generation], urgency: WriteUrgency) async throws {
         guard !generations.isEmpty else { return }
         let jobs = generations.map(\.job)
         let usage = generations.compactMap(\.usage)

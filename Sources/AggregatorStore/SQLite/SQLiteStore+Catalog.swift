@@ -19,13 +19,13 @@ extension SQLiteStore {
     }
 
     public func upsertPrice(_ price: ModelPrice) async throws -> ModelPrice {
-        try await transaction { store in
+        try await transaction { db in
             if price.isDefault {
                 // One default row per provider.
-                _ = try await store.unlockedRows(
+                _ = try await db.unlockedRows(
                     "UPDATE provider_pricing SET is_default = 0 WHERE provider = ? AND model <> ?", [.text(price.provider), .text(price.model)])
             }
-            _ = try await store.unlockedRows(
+            _ = try await db.unlockedRows(
                 """
                 INSERT INTO provider_pricing (\(Self.priceColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, model) DO UPDATE SET
@@ -40,7 +40,7 @@ extension SQLiteStore {
                     .money(price.outputPerMillion), price.imagePrice.map { .money($0) } ?? .null,
                     .integer(price.isDefault ? 1 : 0), .date(Date()),
                 ])
-            let rows = try await store.unlockedRows(
+            let rows = try await db.unlockedRows(
                 "SELECT \(Self.priceColumns) FROM provider_pricing WHERE provider = ? AND model = ?", [.text(price.provider), .text(price.model)])
             guard let row = rows.first else { throw RowError(column: "provider_pricing") }
             return try Self.price(row)
@@ -48,10 +48,10 @@ extension SQLiteStore {
     }
 
     public func deletePrice(provider: String, model: String) async throws -> Bool {
-        try await transaction { store in
-            let existed = try await store.unlockedRows(
+        try await transaction { db in
+            let existed = try await db.unlockedRows(
                 "SELECT 1 AS hit FROM provider_pricing WHERE provider = ? AND model = ?", [.text(provider), .text(model)])
-            _ = try await store.unlockedRows("DELETE FROM provider_pricing WHERE provider = ? AND model = ?", [.text(provider), .text(model)])
+            _ = try await db.unlockedRows("DELETE FROM provider_pricing WHERE provider = ? AND model = ?", [.text(provider), .text(model)])
             return !existed.isEmpty
         }
     }
@@ -73,9 +73,9 @@ extension SQLiteStore {
     }
 
     public func deleteRoute(alias: String) async throws -> Bool {
-        try await transaction { store in
-            let existed = try await store.unlockedRows("SELECT 1 AS hit FROM model_routes WHERE alias = ?", [.text(alias)])
-            _ = try await store.unlockedRows("DELETE FROM model_routes WHERE alias = ?", [.text(alias)])
+        try await transaction { db in
+            let existed = try await db.unlockedRows("SELECT 1 AS hit FROM model_routes WHERE alias = ?", [.text(alias)])
+            _ = try await db.unlockedRows("DELETE FROM model_routes WHERE alias = ?", [.text(alias)])
             return !existed.isEmpty
         }
     }

@@ -9,19 +9,19 @@ extension SQLiteStore: JobStore {
     }
 
     public func claimJob(id: UUID, at: Date) async throws -> Job? {
-        try await transaction { store in
-            _ = try await store.unlockedRows(
+        try await transaction { db in
+            _ = try await db.unlockedRows(
                 "UPDATE jobs SET status = 'processing', started_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
                 [.date(at), .date(at), .text(id)])
-            let changed = try await store.unlockedRows("SELECT changes() AS n").first?.int("n") ?? 0
+            let changed = try await db.unlockedRows("SELECT changes() AS n").first?.int("n") ?? 0
             guard changed == 1 else { return nil }
-            return try await store.unlockedRows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+            return try await db.unlockedRows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
         }
     }
 
     public func finishJob(_ job: Job) async throws -> Bool {
-        try await transaction { store in
-            _ = try await store.unlockedRows(
+        try await transaction { db in
+            _ = try await db.unlockedRows(
                 """
                 UPDATE jobs SET status = ?, result = ?, error = ?, provider = ?, model = ?, tokens_in = ?, tokens_out = ?,
                     cost_units = ?, updated_at = ?, finished_at = ?
@@ -32,31 +32,31 @@ extension SQLiteStore: JobStore {
                     .integer(job.tokensIn), .integer(job.tokensOut), .money(job.cost), .date(job.updatedAt), .optionalDate(job.finishedAt),
                     .text(job.id),
                 ])
-            return try await store.unlockedRows("SELECT changes() AS n").first?.int("n") == 1
+            return try await db.unlockedRows("SELECT changes() AS n").first?.int("n") == 1
         }
     }
 
     public func cancelJob(id: UUID, tenantID: UUID?, at: Date) async throws -> Job? {
-        try await transaction { store in
+        try await transaction { db in
             var sql = "SELECT \(Self.jobColumns) FROM jobs WHERE id = ?"
             var binds: [SQLiteData] = [.text(id)]
             if let tenantID {
                 sql += " AND tenant_id = ?"
                 binds.append(.text(tenantID))
             }
-            guard try await store.unlockedRows(sql, binds).first != nil else { return nil }
-            _ = try await store.unlockedRows(
+            guard try await db.unlockedRows(sql, binds).first != nil else { return nil }
+            _ = try await db.unlockedRows(
                 "UPDATE jobs SET status = 'cancelled', updated_at = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'processing')",
                 [.date(at), .date(at), .text(id)])
-            return try await store.unlockedRows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+            return try await db.unlockedRows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
         }
     }
 
     public func recoverJobs() async throws -> [UUID] {
-        try await transaction { store in
-            _ = try await store.unlockedRows(
+        try await transaction { db in
+            _ = try await db.unlockedRows(
                 "UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = ? WHERE status = 'processing'", [.date(Date())])
-            return try await store.unlockedRows("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
+            return try await db.unlockedRows("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
         }
     }
 

@@ -42,17 +42,19 @@ extension SQLiteStore {
     /// far under SQLite's limit of 32,766.
     static let rowsPerInsert = 100
 
-    public func record(_ generations: [Generation]) async throws {
+    /// Background rows go through the idle-class connection (see `SQLiteStore`).
+    public func record(_ generations: [Generation], urgency: WriteUrgency) async throws {
         guard !generations.isEmpty else { return }
-        try await transaction { store in
+        let lane = urgency == .background ? background : main
+        try await lane.transaction { db in
             for start in stride(from: 0, to: generations.count, by: Self.rowsPerInsert) {
                 let chunk = generations[start..<min(start + Self.rowsPerInsert, generations.count)]
-                _ = try await store.unlockedRows(
+                _ = try await db.unlockedRows(
                     "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: 16)) ON CONFLICT (id) DO NOTHING",
                     chunk.flatMap { Self.jobBinds($0.job) })
                 let usage = chunk.compactMap(\.usage)
                 if !usage.isEmpty {
-                    _ = try await store.unlockedRows(
+                    _ = try await db.unlockedRows(
                         "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: 10)) ON CONFLICT DO NOTHING",
                         usage.flatMap(Self.usageBinds))
                 }

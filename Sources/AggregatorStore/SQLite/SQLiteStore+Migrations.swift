@@ -48,13 +48,13 @@ extension SQLiteStore {
     }
 
     private func apply(_ sql: String, setting version: Int64) async throws {
-        try await transaction { store in
+        try await transaction { db in
             for statement in Migration.statements(sql) {
-                _ = try await store.unlockedRows(statement)
+                _ = try await db.unlockedRows(statement)
             }
-            _ = try await store.unlockedRows("DELETE FROM schema_migrations")
+            _ = try await db.unlockedRows("DELETE FROM schema_migrations")
             if version > 0 {
-                _ = try await store.unlockedRows(
+                _ = try await db.unlockedRows(
                     "INSERT INTO schema_migrations (version, dirty) VALUES (?, 0)", [.integer(Int(version))])
             }
         }

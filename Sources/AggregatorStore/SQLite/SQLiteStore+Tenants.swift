@@ -50,10 +50,10 @@ extension SQLiteStore {
     }
 
     private func updateTenant(id: UUID, set assignments: String, _ binds: [SQLiteData]) async throws -> Tenant? {
-        try await transaction { store in
-            _ = try await store.unlockedRows(
+        try await transaction { db in
+            _ = try await db.unlockedRows(
                 "UPDATE tenants SET \(assignments), updated_at = ? WHERE id = ?", binds + [.date(Date()), .text(id)])
-            return try await store.unlockedRows("SELECT \(Self.tenantColumns) FROM tenants WHERE id = ?", [.text(id)])
+            return try await db.unlockedRows("SELECT \(Self.tenantColumns) FROM tenants WHERE id = ?", [.text(id)])
                 .first.map(Self.tenantRecord)?.tenant
         }
     }

@@ -1,0 +1,163 @@
+import Foundation
+import SQLiteNIO
+import Synchronization
+import Testing
+
+@testable import AggregatorCore
+@testable import AggregatorStore
+
+/// Metering writes that can wait go through the embedded store's second connection, whose thread is in Linux's
+/// idle scheduling class; everything else stays on the main connection at normal priority.
+@Suite struct SQLiteBackgroundWriteTests {
+    static let price = ModelPrice(provider: "stub", model: "echo", inputPerMillion: usd("1"), outputPerMillion: usd("2"))
+
+    /// Opens a migrated store whose connections report, for every usage row they insert, whether the inserting
+    /// thread was in the idle class (a per-connection TEMP trigger calling a function of ours).
+    func withObservedStore(_ body: (SQLiteStore, InsertThreads) async throws -> Void) async throws {
+        try await withStore(.sqlite) { any in
+            let store = try #require(any as? SQLiteStore)
+            let inserts = InsertThreads()
+            for lane in [store.main, store.background] {
+                try await lane.connection.install(
+                    customFunction: SQLiteCustomFunction("note_insert_thread", argumentCount: 0, indirect: true) { _ in
+                        let idle = IdleScheduling.currentThreadIsIdle()
+                        inserts.append(idle)
+                        return nil
+                    })
+                _ = try await lane.rows(
+                    "CREATE TEMP TRIGGER note_usage_insert AFTER INSERT ON main.usage BEGIN SELECT note_insert_thread(); END")
+            }
+            try await body(store, inserts)
+        }
+    }
+
+    @Test func backgroundRowsAreInsertedOnAnIdleClassThreadAndNormalRowsAreNot() async throws {
+        try await withObservedStore { store, inserts in
+            #if os(Linux)
+            #expect(store.backgroundIsIdleClass)
+            #endif
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let background = (1...3).map { generation(tenant: tenant.id, at: Date(), tokensIn: $0, tokensOut: 1, price: Self.price) }
+            try await store.record(background, urgency: .background)
+            #expect(inserts.all == [true, true, true])
+
+            try await store.record([generation(tenant: tenant.id, at: Date(), tokensIn: 4, tokensOut: 1, price: Self.price)], urgency: .normal)
+            #expect(inserts.all == [true, true, true, false])
+
+            // Committed rows are read back through the main connection at once, the job rows with them.
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).map(\.tokensIn).sorted() == [1, 2, 3, 4])
+            for row in background { #expect(try await store.job(id: row.job.id)?.tokensIn == row.job.tokensIn) }
+            // A batch written again (a retry after a failure the writer did not see) still lands once.
+            try await store.record(background, urgency: .background)
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).count == 4)
+        }
+    }
+
+    /// The writer's periodic flush is a background write while the backlog is small; `flush()` (callers wait for
+    /// it) and a backlog over `backgroundBacklog` are written at normal priority.
+    @Test func theRecorderWritesASmallBacklogInTheBackgroundAndALargeOneNow() async throws {
+        try await withObservedStore { store, inserts in
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let recorder = UsageRecorder(store: store, interval: .milliseconds(20), backgroundBacklog: 3, logger: testLogger)
+            for n in 1...3 { recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: n, tokensOut: 1, price: Self.price)) }
+            let writer = Task { await recorder.run() }
+            try await waitUntil { inserts.all.count == 3 }
+            writer.cancel()
+            await writer.value
+            #expect(inserts.all == [true, true, true])
+
+            inserts.reset()
+            for n in 1...4 { recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: n, tokensOut: 2, price: Self.price)) }
+            try await recorder.flush(adaptive: true)
+            #expect(inserts.all == [false, false, false, false])
+
+            inserts.reset()
+            recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: 9, tokensOut: 9, price: Self.price))
+            try await recorder.flush()
+            #expect(inserts.all == [false])
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 20).count == 8)
+        }
+    }
+
+    /// The background connection does not queue behind the main one: a background write finishes while a long
+    /// operation holds the main connection (reads never wait for it either: WAL).
+    @Test func aBackgroundWriteDoesNotWaitForTheMainConnection() async throws {
+        try await withStore(.sqlite) { any in
+            let store = try #require(any as? SQLiteStore)
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let (held, heldSignal) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await store.main.gate.run {
+                    heldSignal.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in held { break }
+
+            let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await store.record(
+                        [generation(tenant: tenant.id, at: Date(), tokensIn: 1, tokensOut: 1, price: Self.price)], urgency: .background)
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(5))
+                    return false
+                }
+                let first = try await group.next()!
+                // A write stuck behind the main connection gets it now and ends, so the test fails instead of hanging.
+                releaseSignal.finish()
+                group.cancelAll()
+                return first
+            }
+            try await holder.value
+            #expect(finished, "the background write waited for the main connection")
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).count == 1)
+        }
+    }
+
+    /// A write on the main connection while the background one holds SQLite's write lock waits for it (busy
+    /// timeout) instead of failing with "database is locked"; both land.
+    @Test func writersOnBothConnectionsTakeTurns() async throws {
+        try await withStore(.sqlite) { any in
+            let store = try #require(any as? SQLiteStore)
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
+            let lockHolder = Task {
+                try await store.background.transaction { db in
+                    _ = try await db.unlockedRows("UPDATE tenants SET name = 'held' WHERE id = ?", [.text(tenant.id.uuidString.lowercased())])
+                    lockedSignal.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in locked { break }
+            let renamed = Task { try await store.createTenant(name: "second", keyHash: "h2", keyPrefix: "p2") }
+            try await Task.sleep(for: .milliseconds(200))
+            releaseSignal.finish()
+            try await lockHolder.value
+            let second = try await renamed.value
+            #expect(try await store.tenants().map(\.name).sorted() == ["held", "second"])
+            #expect(second.name == "second")
+        }
+    }
+
+    func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw WaitTimedOut() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    struct WaitTimedOut: Error {}
+}
+
+/// For each usage row inserted, whether the inserting thread was in the idle class.
+final class InsertThreads: Sendable {
+    private let idle = Mutex<[Bool]>([])
+    var all: [Bool] { idle.withLock { $0 } }
+    func append(_ value: Bool) { idle.withLock { $0.append(value) } }
+    func reset() { idle.withLock { $0 = [] } }
+}
