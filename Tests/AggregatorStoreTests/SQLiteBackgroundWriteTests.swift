@@ -12,22 +12,33 @@ import Testing
     static let price = ModelPrice(provider: "stub", model: "echo", inputPerMillion: usd("1"), outputPerMillion: usd("2"))
 
     /// Opens a migrated store whose connections report, for every usage row they insert, whether the inserting
-    /// thread was in the idle class (a per-connection TEMP trigger calling a function of ours).
-    func withObservedStore(_ body: (SQLiteStore, InsertThreads) async throws -> Void) async throws {
-        try await withStore(.sqlite) { any in
-            let store = try #require(any as? SQLiteStore)
+    /// thread was in the idle class (a per-connection TEMP trigger calling a function of ours). `spareCPU` stands
+    /// for the machine's load: by default the machine always has CPU to spare.
+    func withObservedStore(
+        spareCPU: @escaping @Sendable () -> Bool = { true }, _ body: (SQLiteStore, InsertThreads) async throws -> Void
+    ) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let store = try await SQLiteStore.open(path: path, logger: testLogger, spareCPU: spareCPU)
+        do {
+            try await store.migrate()
             let inserts = InsertThreads()
             for lane in [store.main, store.background] {
                 try await lane.connection.install(
                     customFunction: SQLiteCustomFunction("note_insert_thread", argumentCount: 0, indirect: true) { _ in
-                        let idle = IdleScheduling.currentThreadIsIdle()
-                        inserts.append(idle)
+                        inserts.append(IdleScheduling.currentThreadIsIdle())
                         return nil
                     })
                 _ = try await lane.rows(
                     "CREATE TEMP TRIGGER note_usage_insert AFTER INSERT ON main.usage BEGIN SELECT note_insert_thread(); END")
             }
             try await body(store, inserts)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
         }
     }
 
@@ -51,6 +62,37 @@ import Testing
             try await store.record(background, urgency: .background)
             #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).count == 4)
         }
+    }
+
+    /// On a machine without CPU to spare an idle-class thread would hold SQLite's write lock for seconds, so a
+    /// background batch is written in transactions of `rowsPerInsert` rows, each on the idle thread only while the
+    /// machine has CPU to spare.
+    @Test func backgroundRowsGoToTheIdleThreadOnlyWhileTheMachineHasCPUToSpare() async throws {
+        let answers = Mutex<[Bool]>([true, false, true])
+        try await withObservedStore(spareCPU: { answers.withLock { $0.isEmpty ? true : $0.removeFirst() } }) { store, inserts in
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let rows = (1...250).map { generation(tenant: tenant.id, at: Date(), tokensIn: $0, tokensOut: 1, price: Self.price) }
+            try await store.record(rows, urgency: .background)
+            #expect(inserts.all == Array(repeating: true, count: 100) + Array(repeating: false, count: 100) + Array(repeating: true, count: 50))
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 300).count == 250)
+        }
+    }
+
+    @Test func theMachinesSpareCPUIsReadFromProcStat() {
+        let line: Substring = "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 175628 0"
+        let sample = HostCPU.parse(line)
+        #expect(sample?.idle == 46_828_483 + 16_683)
+        #expect(sample?.total == 10_132_153 + 290_696 + 3_084_719 + 46_828_483 + 16_683 + 0 + 25_195 + 0)
+        #expect(HostCPU.parse("cpu0 1 2 3 4 5 6 7 8") == nil)
+        #expect(HostCPU.parse("cpu 1 2 3") == nil)
+        // 10 % idle is enough, 9 % is not; fewer than ten ticks say nothing; idle going backwards is no idle.
+        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (110, 1_100)) == true)
+        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (109, 1_100)) == false)
+        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (109, 1_009)) == nil)
+        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (90, 1_100)) == false)
+        #if os(Linux)
+        #expect(HostCPU.read() != nil)
+        #endif
     }
 
     /// The writer's periodic flush is a background write while the backlog is small; `flush()` (callers wait for

@@ -33,7 +33,7 @@ public final class UsageRecorder: Sendable {
 
     public init(
         store: any Store, capacity: Int = 50_000, interval: Duration = .milliseconds(100), batchSize: Int = 500,
-        backgroundBacklog: Int = 2_000, logger: Logger
+        backgroundBacklog: Int = 1_000, logger: Logger
     ) {
         self.store = store
         self.capacity = capacity

@@ -42,23 +42,34 @@ extension SQLiteStore {
     /// far under SQLite's limit of 32,766.
     static let rowsPerInsert = 100
 
-    /// Background rows go through the idle-class connection (see `SQLiteStore`).
+    /// Background rows go through the idle-class connection while the machine has CPU to spare, a transaction
+    /// of at most `rowsPerInsert` rows at a time (see `SQLiteStore`); other rows in one transaction on the main one.
     public func record(_ generations: [Generation], urgency: WriteUrgency) async throws {
         guard !generations.isEmpty else { return }
-        let lane = urgency == .background ? background : main
-        try await lane.transaction { db in
-            for start in stride(from: 0, to: generations.count, by: Self.rowsPerInsert) {
-                let chunk = generations[start..<min(start + Self.rowsPerInsert, generations.count)]
-                _ = try await db.unlockedRows(
-                    "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: 16)) ON CONFLICT (id) DO NOTHING",
-                    chunk.flatMap { Self.jobBinds($0.job) })
-                let usage = chunk.compactMap(\.usage)
-                if !usage.isEmpty {
-                    _ = try await db.unlockedRows(
-                        "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: 10)) ON CONFLICT DO NOTHING",
-                        usage.flatMap(Self.usageBinds))
-                }
+        let chunks = stride(from: 0, to: generations.count, by: Self.rowsPerInsert).map {
+            Array(generations[$0..<min($0 + Self.rowsPerInsert, generations.count)])
+        }
+        guard urgency == .background, backgroundIsIdleClass else {
+            try await main.transaction { db in
+                for chunk in chunks { try await Self.insert(chunk, db) }
             }
+            return
+        }
+        for chunk in chunks {
+            try await (spareCPU() ? background : main).transaction { db in try await Self.insert(chunk, db) }
+        }
+    }
+
+    /// The job rows and usage rows of `chunk`, one multi-row INSERT each; rows already stored are skipped.
+    static func insert(_ chunk: [Generation], _ db: SQLiteLane) async throws {
+        _ = try await db.unlockedRows(
+            "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: 16)) ON CONFLICT (id) DO NOTHING",
+            chunk.flatMap { Self.jobBinds($0.job) })
+        let usage = chunk.compactMap(\.usage)
+        if !usage.isEmpty {
+            _ = try await db.unlockedRows(
+                "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: 10)) ON CONFLICT DO NOTHING",
+                usage.flatMap(Self.usageBinds))
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import SQLiteNIO
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode. Every operation runs on one connection, serialized, except
 /// metering writes that can wait (`WriteUrgency.background`): those go through a second connection whose only
@@ -11,8 +12,13 @@ import SQLiteNIO
 /// Measured with `make bench` at one connection: the 100 ms metering flush competing with requests for the two
 /// cores was what made the gateway's p99 1.2–1.8 ms; with the flush on an idle-class thread, 0.6–0.8 ms. Readers
 /// never wait for the background writer (WAL); a writer on the main connection waits for it through SQLite's busy
-/// timeout. A backlog is written at normal priority (the recorder decides), so on a saturated machine the rows
-/// still get written.
+/// timeout.
+///
+/// An idle-class thread gets almost no CPU on a saturated machine, and it holds SQLite's write lock while it
+/// waits: the first version wrote 500-row batches there and, at 64 connections, the metering backlog reached
+/// 13,000 rows while a starved transaction held the lock for seconds. So a background write goes to the idle
+/// thread only while the machine had idle CPU since the last write (`spareCPU`), in transactions of at most
+/// `rowsPerInsert` rows, each decided afresh; otherwise it runs on the main connection like any other.
 public final class SQLiteStore: Store {
     let main: SQLiteLane
     let background: SQLiteLane
@@ -21,18 +27,28 @@ public final class SQLiteStore: Store {
     /// False where the idle class is not available (not Linux) or was refused; background writes then run at the
     /// thread's normal priority.
     let backgroundIsIdleClass: Bool
+    /// Whether the machine had CPU to spare since it was last asked (see `HostCPU`).
+    let spareCPU: @Sendable () -> Bool
     public let path: String
 
-    private init(main: SQLiteLane, background: SQLiteLane, backgroundPool: NIOThreadPool, backgroundIsIdleClass: Bool, path: String) {
+    private init(
+        main: SQLiteLane, background: SQLiteLane, backgroundPool: NIOThreadPool, backgroundIsIdleClass: Bool,
+        spareCPU: @escaping @Sendable () -> Bool, path: String
+    ) {
         self.main = main
         self.background = background
         self.backgroundPool = backgroundPool
         self.backgroundIsIdleClass = backgroundIsIdleClass
+        self.spareCPU = spareCPU
         self.path = path
     }
 
     /// Opens (creating when needed) the database file and its folder.
     public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+        try await open(path: path, logger: logger, spareCPU: HostCPU().hadSpareCPU)
+    }
+
+    static func open(path: String, logger: Logger, spareCPU: @escaping @Sendable () -> Bool) async throws -> SQLiteStore {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let main = SQLiteLane(connection: try await SQLiteConnection.open(storage: .file(path: path), logger: logger))
@@ -48,7 +64,8 @@ public final class SQLiteStore: Store {
             ).get()
             let background = SQLiteLane(connection: connection)
             try await background.configure()
-            return SQLiteStore(main: main, background: background, backgroundPool: pool, backgroundIsIdleClass: idle, path: path)
+            return SQLiteStore(
+                main: main, background: background, backgroundPool: pool, backgroundIsIdleClass: idle, spareCPU: spareCPU, path: path)
         } catch {
             try? await main.connection.close()
             try? await pool.shutdownGracefully()
@@ -212,4 +229,63 @@ extension SQLiteRow {
     }
 
     func money(_ name: String) throws -> Money { Money(units: Int64(try int(name))) }
+}
+
+/// How busy the machine is, from Linux's `/proc/stat`.
+final class HostCPU: Sendable {
+    /// A machine that was idle for less than this share of its CPU time is too busy for idle-class work.
+    static let spareShare = 0.10
+    /// Fewer ticks than this since the last sample (the kernel counts in 10 ms ticks per CPU) say nothing; the
+    /// last answer stands, and the window grows until it is long enough.
+    static let minimumTicks: UInt64 = 10
+    private struct Sample {
+        var idle: UInt64
+        var total: UInt64
+    }
+    private let state = Mutex<(sample: Sample?, answer: Bool)>((nil, true))
+
+    /// True when at least `spareShare` of the machine's CPU time was idle since the previous answer (the first
+    /// call measures since boot). True where `/proc/stat` cannot be read: there is no idle class to starve in.
+    func hadSpareCPU() -> Bool {
+        guard let now = Self.read() else { return true }
+        return state.withLock { state in
+            let previous = state.sample ?? Sample(idle: 0, total: 0)
+            guard let answer = Self.hasSpare(from: (previous.idle, previous.total), to: now) else { return state.answer }
+            state = (Sample(idle: now.idle, total: now.total), answer)
+            return answer
+        }
+    }
+
+    /// Whether the idle share between two samples reaches `spareShare`; nil when they are too close to tell.
+    static func hasSpare(from a: (idle: UInt64, total: UInt64), to b: (idle: UInt64, total: UInt64)) -> Bool? {
+        guard b.total >= a.total + minimumTicks else { return nil }
+        // iowait, counted as idle, can go backwards on some kernels: then there was no idle time to speak of.
+        let idle = b.idle >= a.idle ? b.idle - a.idle : 0
+        return Double(idle) >= spareShare * Double(b.total - a.total)
+    }
+
+    /// The machine's idle (idle + iowait) and total ticks from the `cpu` line: user nice system idle iowait irq
+    /// softirq steal (guest time is already counted in user).
+    static func parse(_ line: Substring) -> (idle: UInt64, total: UInt64)? {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.first == "cpu", fields.count >= 9 else { return nil }
+        let ticks = fields[1...8].compactMap { UInt64($0) }
+        guard ticks.count == 8 else { return nil }
+        return (ticks[3] + ticks[4], ticks.reduce(0, +))
+    }
+
+    static func read() -> (idle: UInt64, total: UInt64)? {
+        #if os(Linux)
+        let fd = Glibc.open("/proc/stat", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        let text = String(decoding: buffer[..<n], as: UTF8.self)
+        return text.split(separator: "\n", maxSplits: 1).first.flatMap(parse)
+        #else
+        return nil
+        #endif
+    }
 }
