@@ -4,7 +4,8 @@
 # work: auth (tenant key), routing (an alias), translation (typed decode/encode), metering (SQLite rows).
 # For scale, the same load also goes through a bare Hummingbird + AsyncHTTPClient pass-through (no auth,
 # parsing or metering): the floor for any Swift gateway on this machine.
-# Prints requests/s, p50/p99 latency, the added latency over the upstream, CPU time per request and peak RSS.
+# Prints requests/s, p50/p99 latency, the added latency (p50 and p99) over the upstream's own, CPU time per
+# request and peak RSS.
 # NIO_SINGLETON_GROUP_LOOP_COUNT=N (SwiftNIO's own variable) sets the event loops of all three processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,24 +72,25 @@ to_ms() { # wrk prints 812.00us, 1.23ms or 2.01s
   awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'
 }
 
-printf '\n%-7s %-8s %5s %10s %9s %9s %11s %12s\n' mode target conns "req/s" "p50 ms" "p99 ms" "added p50" "cpu µs/req"
-# measure NAME PID PORT BODY CONNECTIONS DIRECT_P50: one row for a server in front of the upstream.
+printf '\n%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' mode target conns "req/s" "p50 ms" "p99 ms" "added p50" "added p99" "cpu µs/req"
+# measure NAME PID PORT BODY CONNECTIONS DIRECT_P50 DIRECT_P99: one row for a server in front of the upstream.
 measure() {
-  local name=$1 pid=$2 port=$3 body=$4 conns=$5 direct_p50=$6 before after rps p50 p99 reqs cpu added
+  local name=$1 pid=$2 port=$3 body=$4 conns=$5 direct_p50=$6 direct_p99=$7 before after rps p50 p99 reqs cpu added added99
   before=$(cpu_ticks "$pid")
   read -r rps p50 p99 reqs <<<"$(run "http://127.0.0.1:$port/v1/chat/completions" "$body" "$conns")"
   after=$(cpu_ticks "$pid")
   cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$reqs" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
   added=$(awk -v g="$p50" -v d="$direct_p50" 'BEGIN { printf "%.3f", g - d }')
-  printf '%-7s %-8s %5s %10s %9s %9s %11s %12s\n' "$mode" "$name" "$conns" "$rps" "$p50" "$p99" "$added" "$cpu"
+  added99=$(awk -v g="$p99" -v d="$direct_p99" 'BEGIN { printf "%.3f", g - d }')
+  printf '%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' "$mode" "$name" "$conns" "$rps" "$p50" "$p99" "$added" "$added99" "$cpu"
 }
 for mode in plain stream; do
   body=$body_plain; [ "$mode" = stream ] && body=$body_stream
   for conns in 1 16 64; do
     read -r d_rps d_p50 d_p99 _ <<<"$(run "http://127.0.0.1:$UP_PORT/v1/chat/completions" "$body" "$conns")"
     printf '%-7s %-8s %5s %10s %9s %9s\n' "$mode" upstream "$conns" "$d_rps" "$d_p50" "$d_p99"
-    measure bare "$bare_pid" "$BARE_PORT" "$body" "$conns" "$d_p50"
-    measure gateway "$gw_pid" "$GW_PORT" "$body" "$conns" "$d_p50"
+    measure bare "$bare_pid" "$BARE_PORT" "$body" "$conns" "$d_p50" "$d_p99"
+    measure gateway "$gw_pid" "$GW_PORT" "$body" "$conns" "$d_p50" "$d_p99"
   done
 done
 
