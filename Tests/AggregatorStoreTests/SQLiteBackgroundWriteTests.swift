@@ -124,8 +124,7 @@ import Testing
     /// The background connection does not queue behind the main one: a background write finishes while a long
     /// operation holds the main connection (reads never wait for it either: WAL).
     @Test func aBackgroundWriteDoesNotWaitForTheMainConnection() async throws {
-        try await withStore(.sqlite) { any in
-            let store = try #require(any as? SQLiteStore)
+        try await withObservedStore { store, _ in
             let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
             let (release, releaseSignal) = AsyncStream<Void>.makeStream()
             let (held, heldSignal) = AsyncStream<Void>.makeStream()
@@ -175,11 +174,11 @@ import Testing
                 }
             }
             for await _ in locked { break }
-            let renamed = Task { try await store.createTenant(name: "second", keyHash: "h2", keyPrefix: "p2") }
+            let creating = Task { try await store.createTenant(name: "second", keyHash: "h2", keyPrefix: "p2") }
             try await Task.sleep(for: .milliseconds(200))
             releaseSignal.finish()
             try await lockHolder.value
-            let second = try await renamed.value
+            let second = try await creating.value
             #expect(try await store.tenants().map(\.name).sorted() == ["held", "second"])
             #expect(second.name == "second")
         }

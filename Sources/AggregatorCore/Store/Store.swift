@@ -30,8 +30,9 @@ public protocol Store: Sendable {
     func deleteRoute(alias: String) async throws -> Bool
 
     // Metering
-    /// Writes job and usage rows of finished generations in one transaction. A generation whose job id is
-    /// already stored is skipped, so a retried batch is written exactly once.
+    /// Writes job and usage rows of finished generations in one transaction (a background write may take
+    /// several). A generation whose job id is already stored is skipped, so a retried batch, or the part of it
+    /// that was not written, is written exactly once.
     ///
     /// `urgency` says whether the rows may wait for idle CPU (see `WriteUrgency`); a store may ignore it.
     func record(_ generations: [Generation], urgency: WriteUrgency) async throws
@@ -44,7 +45,8 @@ public protocol Store: Sendable {
 /// How soon a batch of metering rows must be written.
 public enum WriteUrgency: Sendable {
     /// Few rows are waiting: the store may write them with CPU the requests leave over, so the write never
-    /// delays a request (the embedded store writes them on a thread of Linux's idle scheduling class).
+    /// delays a request (the embedded store writes them on a thread of Linux's idle scheduling class while the
+    /// machine has idle CPU).
     case background
     /// A backlog built up, or a caller waits for the rows: write them now, at normal priority.
     case normal

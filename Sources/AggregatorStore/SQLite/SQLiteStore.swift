@@ -73,10 +73,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Closes both connections and the background thread, all of them even when one fails (the first failure
+    /// is thrown).
     public func close() async throws {
-        try await background.connection.close()
-        try await backgroundPool.shutdownGracefully()
-        try await main.connection.close()
+        var failure: (any Error)?
+        do { try await background.connection.close() } catch { failure = error }
+        do { try await backgroundPool.shutdownGracefully() } catch { failure = failure ?? error }
+        do { try await main.connection.close() } catch { failure = failure ?? error }
+        if let failure { throw failure }
     }
 
     public func ping() async throws {
