@@ -28,7 +28,7 @@ import Testing
             for lane in [store.main, store.background] {
                 try await lane.connection.install(
                     customFunction: SQLiteCustomFunction("note_insert_thread", argumentCount: 0, indirect: true) { _ in
-                        inserts.append(IdleScheduling.currentThreadIsIdle())
+                        inserts.append(threadIsIdleClass())
                         return nil
                     })
                 _ = try await lane.rows(
@@ -86,10 +86,11 @@ import Testing
         #expect(HostCPU.parse("cpu0 1 2 3 4 5 6 7 8") == nil)
         #expect(HostCPU.parse("cpu 1 2 3") == nil)
         // 10 % idle is enough, 9 % is not; fewer than ten ticks say nothing; idle going backwards is no idle.
-        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (110, 1_100)) == true)
-        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (109, 1_100)) == false)
-        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (109, 1_009)) == nil)
-        #expect(HostCPU.hasSpare(from: (100, 1_000), to: (90, 1_100)) == false)
+        let start = HostCPU.Sample(idle: 100, total: 1_000)
+        #expect(HostCPU.hasSpare(from: start, to: .init(idle: 110, total: 1_100)) == true)
+        #expect(HostCPU.hasSpare(from: start, to: .init(idle: 109, total: 1_100)) == false)
+        #expect(HostCPU.hasSpare(from: start, to: .init(idle: 109, total: 1_009)) == nil)
+        #expect(HostCPU.hasSpare(from: start, to: .init(idle: 90, total: 1_100)) == false)
         #if os(Linux)
         #expect(HostCPU.read() != nil)
         #endif
@@ -193,6 +194,15 @@ import Testing
     }
 
     struct WaitTimedOut: Error {}
+}
+
+/// Whether the calling thread is in Linux's idle scheduling class.
+func threadIsIdleClass() -> Bool {
+    #if os(Linux)
+    return sched_getscheduler(0) == IdleScheduling.policy
+    #else
+    return false
+    #endif
 }
 
 /// For each usage row inserted, whether the inserting thread was in the idle class.

@@ -17,8 +17,6 @@ import NIOPosix
 public enum EventLoopConcurrency {
     private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
-    private static let loops = GroupLoops(.singleton)
-
     /// Installs the hook. Call once, from the main thread, before any task starts. Returns false where the
     /// runtime offers no hook or another one is installed (the global executor then stays as it was).
     @discardableResult
@@ -27,9 +25,9 @@ public enum EventLoopConcurrency {
         // with (the same range SwiftNIO accepts for its own hook).
         #if compiler(<6.6)
         guard let slot = hookSlot, slot.pointee == nil else { return false }
-        _ = loops
         slot.pointee = { job, _ in
-            EventLoopConcurrency.loops.currentOrNext.execute { swiftJobRun(job, genericExecutor) }
+            // The caller's loop when it is one of the group's, else the next one.
+            MultiThreadedEventLoopGroup.singleton.any().execute { swiftJobRun(job, genericExecutor) }
         }
         return true
         #else
@@ -45,28 +43,6 @@ public enum EventLoopConcurrency {
     private static var hookSlot: UnsafeMutablePointer<EnqueueGlobalHook?>? {
         dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook")?.assumingMemoryBound(to: EnqueueGlobalHook?.self)
     }
-}
-
-/// The loops of one group, and which of them a caller should use.
-struct GroupLoops: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let loops: [any EventLoop]
-
-    init(_ group: MultiThreadedEventLoopGroup) {
-        self.group = group
-        loops = Array(group.makeIterator())
-    }
-
-    /// The index of the loop the caller runs on when it is one of the group's; otherwise the group's next loop's.
-    var currentOrNextIndex: Int {
-        if let current = MultiThreadedEventLoopGroup.currentEventLoop, let index = loops.firstIndex(where: { $0 === current }) {
-            return index
-        }
-        let next = group.next()
-        return loops.firstIndex { $0 === next } ?? 0
-    }
-
-    var currentOrNext: any EventLoop { loops[currentOrNextIndex] }
 }
 
 /// The runtime's entry for running a job on an executor (what `UnownedJob.runSynchronously(on:)` calls).

@@ -11,7 +11,8 @@ import NIOPosix
 /// upstream connection, the client's connection and the request's code share one thread and no request hops
 /// between threads on its way (measured: 15–20 % less CPU per request than one client over the whole group).
 public final class UpstreamClients: Sendable {
-    let loops: GroupLoops
+    let group: MultiThreadedEventLoopGroup
+    let loops: [any EventLoop]
     let clients: [HTTPClient]
 
     /// Clients configured for upstream calls: idle read timeout = `timeout`, no redirects to other hosts.
@@ -27,13 +28,16 @@ public final class UpstreamClients: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         // We export no traces; without a tracer the client skips its per-request span and attribute work.
         configuration.tracing.tracer = nil
-        loops = GroupLoops(group)
-        clients = loops.loops.map { HTTPClient(eventLoopGroup: $0, configuration: configuration) }
+        self.group = group
+        loops = Array(group.makeIterator())
+        clients = loops.map { HTTPClient(eventLoopGroup: $0, configuration: configuration) }
     }
 
     /// The client of the event loop the caller runs on; off the group's loops, the next loop's in turn.
     public var current: HTTPClient {
-        clients.count == 1 ? clients[0] : clients[loops.currentOrNextIndex]
+        guard clients.count > 1 else { return clients[0] }
+        let loop = group.any()
+        return clients[loops.firstIndex { $0 === loop } ?? 0]
     }
 
     public func shutdown() async throws {

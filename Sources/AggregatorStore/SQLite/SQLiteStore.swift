@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOPosix
 import SQLiteNIO
-import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode. Every operation runs on one connection, serialized, except
 /// metering writes that can wait (`WriteUrgency.background`): those go through a second connection whose only
@@ -155,33 +154,6 @@ final class SQLiteLane: Sendable {
     }
 }
 
-/// Linux's idle scheduling class (`SCHED_IDLE`): a thread in it runs only on CPU no normal thread wants.
-enum IdleScheduling {
-    /// `SCHED_IDLE` from the kernel's `uapi/linux/sched.h` (Glibc hides it behind `_GNU_SOURCE`).
-    static let policy: Int32 = 5
-
-    /// Moves the calling thread into the idle class; true when it is there. A thread can always lower its own
-    /// priority; it could not come back without `CAP_SYS_NICE`, which is why the background writer has a thread
-    /// of its own instead of switching one back and forth.
-    static func enterForCurrentThread() -> Bool {
-        #if os(Linux)
-        var parameters = sched_param(sched_priority: 0)
-        return sched_setscheduler(0, policy, &parameters) == 0
-        #else
-        return false
-        #endif
-    }
-
-    /// True when the calling thread is in the idle class.
-    static func currentThreadIsIdle() -> Bool {
-        #if os(Linux)
-        return sched_getscheduler(0) == policy
-        #else
-        return false
-        #endif
-    }
-}
-
 // MARK: Value conversions
 
 extension Date {
@@ -233,63 +205,4 @@ extension SQLiteRow {
     }
 
     func money(_ name: String) throws -> Money { Money(units: Int64(try int(name))) }
-}
-
-/// How busy the machine is, from Linux's `/proc/stat`.
-final class HostCPU: Sendable {
-    /// A machine that was idle for less than this share of its CPU time is too busy for idle-class work.
-    static let spareShare = 0.10
-    /// Fewer ticks than this since the last sample (the kernel counts in 10 ms ticks per CPU) say nothing; the
-    /// last answer stands, and the window grows until it is long enough.
-    static let minimumTicks: UInt64 = 10
-    private struct Sample {
-        var idle: UInt64
-        var total: UInt64
-    }
-    private let state = Mutex<(sample: Sample?, answer: Bool)>((nil, true))
-
-    /// True when at least `spareShare` of the machine's CPU time was idle since the previous answer (the first
-    /// call measures since boot). True where `/proc/stat` cannot be read: there is no idle class to starve in.
-    func hadSpareCPU() -> Bool {
-        guard let now = Self.read() else { return true }
-        return state.withLock { state in
-            let previous = state.sample ?? Sample(idle: 0, total: 0)
-            guard let answer = Self.hasSpare(from: (previous.idle, previous.total), to: now) else { return state.answer }
-            state = (Sample(idle: now.idle, total: now.total), answer)
-            return answer
-        }
-    }
-
-    /// Whether the idle share between two samples reaches `spareShare`; nil when they are too close to tell.
-    static func hasSpare(from a: (idle: UInt64, total: UInt64), to b: (idle: UInt64, total: UInt64)) -> Bool? {
-        guard b.total >= a.total + minimumTicks else { return nil }
-        // iowait, counted as idle, can go backwards on some kernels: then there was no idle time to speak of.
-        let idle = b.idle >= a.idle ? b.idle - a.idle : 0
-        return Double(idle) >= spareShare * Double(b.total - a.total)
-    }
-
-    /// The machine's idle (idle + iowait) and total ticks from the `cpu` line: user nice system idle iowait irq
-    /// softirq steal (guest time is already counted in user).
-    static func parse(_ line: Substring) -> (idle: UInt64, total: UInt64)? {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.first == "cpu", fields.count >= 9 else { return nil }
-        let ticks = fields[1...8].compactMap { UInt64($0) }
-        guard ticks.count == 8 else { return nil }
-        return (ticks[3] + ticks[4], ticks.reduce(0, +))
-    }
-
-    static func read() -> (idle: UInt64, total: UInt64)? {
-        #if os(Linux)
-        let fd = Glibc.open("/proc/stat", O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        let text = String(decoding: buffer[..<n], as: UTF8.self)
-        return text.split(separator: "\n", maxSplits: 1).first.flatMap(parse)
-        #else
-        return nil
-        #endif
-    }
 }
