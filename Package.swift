@@ -116,6 +116,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Run by EventLoopConcurrencyTests: the global executor hook is process-wide, so it is tried in a process
+        // of its own.
+        .executableTarget(
+            name: "aggregator-executor-probe",
+            dependencies: [
+                "AggregatorProviders",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/ExecutorProbe",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AggregatorCoreTests",
             dependencies: ["AggregatorCore", "AggregatorWire", "AggregatorProviders"],
@@ -125,6 +137,7 @@ let package = Package(
             name: "AggregatorProvidersTests",
             dependencies: [
                 "AggregatorProviders",
+                "aggregator-executor-probe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -35,11 +35,6 @@ public enum EventLoopConcurrency {
         #endif
     }
 
-    /// Puts the runtime's own global executor back (for tests; jobs already queued on a loop still run there).
-    static func uninstall() {
-        hookSlot?.pointee = nil
-    }
-
     private static var hookSlot: UnsafeMutablePointer<EnqueueGlobalHook?>? {
         dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook")?.assumingMemoryBound(to: EnqueueGlobalHook?.self)
     }
