@@ -19,16 +19,21 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -c 'import openai, pytest, websockets' 2>/dev/null || .venv/bin/pip install -q openai pytest websockets
 
 swift build --build-tests
-# Swift Testing prints a line per test start; keep the results and the summary.
-# A hung test fails the run after 20 minutes instead of holding CI until its own limit.
+# Swift Testing prints a line per test start; the screen gets the results and the summary, the log everything.
+# A hung test fails the run after 20 minutes instead of holding CI until its own limit, and the log then names
+# the tests that started and never ended. Line-buffered, so the log is complete up to the moment it stopped.
 # CI shows only the end of the output: a failed run repeats its failures last.
 set +e
-timeout 1200 swift test --skip-build 2>&1 | grep -vE '^(◇|↳) ' | tee .build/swift-test.log
+timeout --kill-after=20 1200 stdbuf -oL -eL swift test --skip-build 2>&1 | tee .build/swift-test.log | grep --line-buffered -vE '^(◇|↳) '
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then
   echo "== Swift tests failed (exit $status):"
   grep -E '^✘' .build/swift-test.log | grep -vE '^✘ (Suite|Test run)' | head -40
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "== Stopped after 20 minutes; still running then:"
+    python3 scripts/unfinished-tests.py .build/swift-test.log | head -40
+  fi
   exit "$status"
 fi
 
