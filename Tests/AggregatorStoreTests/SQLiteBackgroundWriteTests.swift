@@ -11,24 +11,25 @@ import Testing
 @Suite struct SQLiteBackgroundWriteTests {
     static let price = ModelPrice(provider: "stub", model: "echo", inputPerMillion: usd("1"), outputPerMillion: usd("2"))
 
-    /// Opens a migrated store whose connections report, for every usage row they insert, whether the inserting
-    /// thread was in the idle class (a per-connection TEMP trigger calling a function of ours). `spareCPU` stands
-    /// for the machine's load: by default the machine always has CPU to spare.
+    /// Opens a migrated store whose connections report, for every usage row they insert, which connection inserted
+    /// it and whether the inserting thread was in the idle class (a per-connection TEMP trigger calling a function
+    /// of ours). `spareCPU` stands for the machine's load: by default the machine always has CPU to spare.
     func withObservedStore(
-        spareCPU: @escaping @Sendable () -> Bool = { true }, _ body: (SQLiteStore, InsertThreads) async throws -> Void
+        spareCPU: @escaping @Sendable () -> Bool = { true }, liftAfter: Duration = SQLiteStore.liftAfter,
+        _ body: (SQLiteStore, Inserts) async throws -> Void
     ) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString).sqlite").path
         defer {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        let store = try await SQLiteStore.open(path: path, logger: testLogger, spareCPU: spareCPU)
+        let store = try await SQLiteStore.open(path: path, logger: testLogger, spareCPU: spareCPU, liftAfter: liftAfter)
         do {
             try await store.migrate()
-            let inserts = InsertThreads()
-            for lane in [store.main, store.background] {
+            let inserts = Inserts()
+            for (lane, name) in [(store.main, Insert.Lane.main), (store.background, .background)] {
                 try await lane.connection.install(
                     customFunction: SQLiteCustomFunction("note_insert_thread", argumentCount: 0, indirect: true) { _ in
-                        inserts.append(threadIsIdleClass())
+                        inserts.append(Insert(lane: name, idleClass: IdleScheduling.policy() == IdleScheduling.policy))
                         return nil
                     })
                 _ = try await lane.rows(
@@ -43,17 +44,18 @@ import Testing
     }
 
     @Test func backgroundRowsAreInsertedOnAnIdleClassThreadAndNormalRowsAreNot() async throws {
-        try await withObservedStore { store, inserts in
+        // Never lifted here (see the lifting tests), so the class the rows were inserted in is the idle one.
+        try await withObservedStore(liftAfter: .seconds(3600)) { store, inserts in
             #if os(Linux)
-            #expect(store.backgroundIsIdleClass)
+            #expect(store.idleThread != nil, "the test runs as root, which may lift a thread out of the idle class")
             #endif
             let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
             let background = (1...3).map { generation(tenant: tenant.id, at: Date(), tokensIn: $0, tokensOut: 1, price: Self.price) }
             try await store.record(background, urgency: .background)
-            #expect(inserts.all == [true, true, true])
+            #expect(inserts.all == Array(repeating: Insert(lane: .background, idleClass: true), count: 3))
 
             try await store.record([generation(tenant: tenant.id, at: Date(), tokensIn: 4, tokensOut: 1, price: Self.price)], urgency: .normal)
-            #expect(inserts.all == [true, true, true, false])
+            #expect(inserts.all.last == Insert(lane: .main, idleClass: false))
 
             // Committed rows are read back through the main connection at once, the job rows with them.
             #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).map(\.tokensIn).sorted() == [1, 2, 3, 4])
@@ -73,7 +75,7 @@ import Testing
             let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
             let rows = (1...250).map { generation(tenant: tenant.id, at: Date(), tokensIn: $0, tokensOut: 1, price: Self.price) }
             try await store.record(rows, urgency: .background)
-            #expect(inserts.all == Array(repeating: true, count: 100) + Array(repeating: false, count: 100) + Array(repeating: true, count: 50))
+            #expect(inserts.lanes == Array(repeating: .background, count: 100) + Array(repeating: .main, count: 100) + Array(repeating: .background, count: 50))
             #expect(try await store.usageRecords(tenantID: tenant.id, limit: 300).count == 250)
         }
     }
@@ -104,20 +106,20 @@ import Testing
             let recorder = UsageRecorder(store: store, interval: .milliseconds(20), backgroundBacklog: 3, logger: testLogger)
             for n in 1...3 { recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: n, tokensOut: 1, price: Self.price)) }
             let writer = Task { await recorder.run() }
-            try await waitUntil { inserts.all.count == 3 }
+            try await Self.waitUntil { inserts.all.count == 3 }
             writer.cancel()
             await writer.value
-            #expect(inserts.all == [true, true, true])
+            #expect(inserts.lanes == [.background, .background, .background])
 
             inserts.reset()
             for n in 1...4 { recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: n, tokensOut: 2, price: Self.price)) }
             try await recorder.flush(adaptive: true)
-            #expect(inserts.all == [false, false, false, false])
+            #expect(inserts.lanes == [.main, .main, .main, .main])
 
             inserts.reset()
             recorder.record(generation(tenant: tenant.id, at: Date(), tokensIn: 9, tokensOut: 9, price: Self.price))
             try await recorder.flush()
-            #expect(inserts.all == [false])
+            #expect(inserts.lanes == [.main])
             #expect(try await store.usageRecords(tenantID: tenant.id, limit: 20).count == 8)
         }
     }
@@ -168,7 +170,7 @@ import Testing
             let (release, releaseSignal) = AsyncStream<Void>.makeStream()
             let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
             let lockHolder = Task {
-                try await store.background.transaction { db in
+                try await store.backgroundTransaction { db in
                     _ = try await db.unlockedRows("UPDATE tenants SET name = 'held' WHERE id = ?", [.text(tenant.id.uuidString.lowercased())])
                     lockedSignal.yield()
                     for await _ in release { break }
@@ -185,7 +187,55 @@ import Testing
         }
     }
 
-    func waitUntil(_ condition: () -> Bool) async throws {
+    /// A background write still running after `liftAfter` runs on at normal priority until it ends; then the thread
+    /// is back in the idle class.
+    @Test func aBackgroundWriteStillRunningAfterLiftAfterIsLiftedUntilItEnds() async throws {
+        try await withObservedStore(liftAfter: .milliseconds(1)) { store, inserts in
+            let idle = try #require(store.idleThread)
+            #expect(IdleScheduling.policy(of: idle.id) == IdleScheduling.policy)
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let row = generation(tenant: tenant.id, at: Date(), tokensIn: 1, tokensOut: 1, price: Self.price)
+            try await store.backgroundTransaction { db in
+                try await Self.waitUntil { idle.isLifted }
+                try await SQLiteStore.insert([row], db)
+            }
+            #expect(inserts.all == [Insert(lane: .background, idleClass: false)])
+            #expect(!idle.isLifted)
+            #expect(IdleScheduling.policy(of: idle.id) == IdleScheduling.policy)
+        }
+    }
+
+    /// What the lift is for: with every core busy, a background transaction that holds SQLite's write lock would
+    /// get almost no CPU, and a write on the main connection waiting for the lock would fail after the busy
+    /// timeout (5 s) with "database is locked". Lifted, the transaction ends and both writes land.
+    @Test func aMainWriteDoesNotFailBehindAStarvedBackgroundTransaction() async throws {
+        try await withObservedStore { store, _ in
+            let tenant = try await store.createTenant(name: "acme", keyHash: "h", keyPrefix: "p")
+            let rows = (1...500).map { generation(tenant: tenant.id, at: Date(), tokensIn: $0, tokensOut: 1, price: Self.price) }
+            let spinners = CPUSpinners(count: ProcessInfo.processInfo.activeProcessorCount + 1)
+            defer { spinners.stop() }
+            let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
+            let background = Task {
+                try await store.backgroundTransaction { db in
+                    try await SQLiteStore.insert(Array(rows[0..<1]), db)
+                    // The write lock is held; from here on every core is busy.
+                    lockedSignal.yield()
+                    spinners.start()
+                    for start in stride(from: 1, to: rows.count, by: 100) {
+                        try await SQLiteStore.insert(Array(rows[start..<min(start + 100, rows.count)]), db)
+                    }
+                }
+            }
+            for await _ in locked { break }
+            let second = try await store.createTenant(name: "second", keyHash: "h2", keyPrefix: "p2")
+            try await background.value
+            spinners.stop()
+            #expect(second.name == "second")
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 600).count == 500)
+        }
+    }
+
+    static func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while !condition() {
             guard ContinuousClock.now < deadline else { throw WaitTimedOut() }
@@ -196,19 +246,48 @@ import Testing
     struct WaitTimedOut: Error {}
 }
 
-/// Whether the calling thread is in Linux's idle scheduling class.
-func threadIsIdleClass() -> Bool {
-    #if os(Linux)
-    return sched_getscheduler(0) == IdleScheduling.policy
-    #else
-    return false
-    #endif
+/// One usage row's insert: the connection and whether its thread was in the idle class.
+struct Insert: Equatable, Sendable {
+    enum Lane: Sendable { case main, background }
+    var lane: Lane
+    var idleClass: Bool
 }
 
-/// For each usage row inserted, whether the inserting thread was in the idle class.
-final class InsertThreads: Sendable {
-    private let idle = Mutex<[Bool]>([])
-    var all: [Bool] { idle.withLock { $0 } }
-    func append(_ value: Bool) { idle.withLock { $0.append(value) } }
-    func reset() { idle.withLock { $0 = [] } }
+/// The inserts seen, in order.
+final class Inserts: Sendable {
+    private let seen = Mutex<[Insert]>([])
+    var all: [Insert] { seen.withLock { $0 } }
+    var lanes: [Insert.Lane] { all.map(\.lane) }
+    func append(_ insert: Insert) { seen.withLock { $0.append(insert) } }
+    func reset() { seen.withLock { $0 = [] } }
+}
+
+/// Threads of normal priority that keep every core busy between `start()` and `stop()`.
+final class CPUSpinners: Sendable {
+    private let count: Int
+    private let state = Mutex<(started: Bool, stopped: Bool)>((false, false))
+    private let running = Atomic<Bool>(false)
+
+    init(count: Int) {
+        self.count = count
+    }
+
+    func start() {
+        let begin = state.withLock { state in
+            defer { state.started = true }
+            return !state.started && !state.stopped
+        }
+        guard begin else { return }
+        running.store(true, ordering: .relaxed)
+        for _ in 0..<count {
+            Thread.detachNewThread { [self] in
+                while running.load(ordering: .relaxed) {}
+            }
+        }
+    }
+
+    func stop() {
+        state.withLock { $0.stopped = true }
+        running.store(false, ordering: .relaxed)
+    }
 }

@@ -21,11 +21,12 @@ def free_port():
 
 
 class Gateway:
-    def __init__(self, workdir, env=None):
+    def __init__(self, workdir, env=None, wrapper=()):
         """`env`: extra variables for the process, overriding the defaults below (e.g. provider keys and
-        URLs, `MODEL_ROUTES`)."""
+        URLs, `MODEL_ROUTES`). `wrapper`: a command that runs the binary (e.g. `setpriv` with its options)."""
         self.workdir = workdir
         self.extra_env = dict(env or {})
+        self.wrapper = list(wrapper)
         self.db = os.path.join(workdir, "data", "aggregator.sqlite")
         self.port = free_port()
         self.proc = None
@@ -49,7 +50,7 @@ class Gateway:
         }
         env.update(self.extra_env)
         log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([BIN, "serve"], cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.proc = subprocess.Popen([*self.wrapper, BIN, "serve"], cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:

@@ -49,15 +49,26 @@ extension SQLiteStore {
         let chunks = stride(from: 0, to: generations.count, by: Self.rowsPerInsert).map {
             Array(generations[$0..<min($0 + Self.rowsPerInsert, generations.count)])
         }
-        guard urgency == .background, backgroundIsIdleClass else {
+        guard urgency == .background, idleThread != nil else {
             try await main.transaction { db in
                 for chunk in chunks { try await Self.insert(chunk, db) }
             }
             return
         }
         for chunk in chunks {
-            try await (spareCPU() ? background : main).transaction { db in try await Self.insert(chunk, db) }
+            if spareCPU() {
+                try await backgroundTransaction { db in try await Self.insert(chunk, db) }
+            } else {
+                try await main.transaction { db in try await Self.insert(chunk, db) }
+            }
         }
+    }
+
+    /// A transaction on the background connection, its thread lifted out of the idle class should it run longer
+    /// than `liftAfter` (at normal priority where there is no idle thread).
+    func backgroundTransaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteLane) async throws -> T) async throws -> T {
+        guard let idleThread else { return try await background.transaction(body) }
+        return try await idleThread.write { try await background.transaction(body) }
     }
 
     /// The job rows and usage rows of `chunk`, one multi-row INSERT each; rows already stored are skipped.

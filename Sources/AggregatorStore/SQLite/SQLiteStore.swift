@@ -17,27 +17,28 @@ import SQLiteNIO
 /// waits: the first version wrote 500-row batches there and, at 64 connections, the metering backlog reached
 /// 13,000 rows while a starved transaction held the lock for seconds. So a background write goes to the idle
 /// thread only while the machine had idle CPU since the last write (`spareCPU`), in transactions of at most
-/// `rowsPerInsert` rows, each decided afresh; otherwise it runs on the main connection like any other.
+/// `rowsPerInsert` rows, each decided afresh; otherwise it runs on the main connection like any other. A
+/// transaction that still runs there after `liftAfter` is lifted to the normal class (see `IdleWriterThread`).
 public final class SQLiteStore: Store {
     let main: SQLiteLane
     let background: SQLiteLane
     /// The background connection's one thread.
     private let backgroundPool: NIOThreadPool
-    /// False where the idle class is not available (not Linux) or was refused; background writes then run at the
-    /// thread's normal priority.
-    let backgroundIsIdleClass: Bool
+    /// The background connection's thread in the idle class; nil where the idle class is not available (not
+    /// Linux) or a thread could not be lifted out of it again: background writes then go to the main connection.
+    let idleThread: IdleWriterThread?
     /// Whether the machine had CPU to spare since it was last asked (see `HostCPU`).
     let spareCPU: @Sendable () -> Bool
     public let path: String
 
     private init(
-        main: SQLiteLane, background: SQLiteLane, backgroundPool: NIOThreadPool, backgroundIsIdleClass: Bool,
+        main: SQLiteLane, background: SQLiteLane, backgroundPool: NIOThreadPool, idleThread: IdleWriterThread?,
         spareCPU: @escaping @Sendable () -> Bool, path: String
     ) {
         self.main = main
         self.background = background
         self.backgroundPool = backgroundPool
-        self.backgroundIsIdleClass = backgroundIsIdleClass
+        self.idleThread = idleThread
         self.spareCPU = spareCPU
         self.path = path
     }
@@ -47,24 +48,38 @@ public final class SQLiteStore: Store {
         try await open(path: path, logger: logger, spareCPU: HostCPU().hadSpareCPU)
     }
 
-    static func open(path: String, logger: Logger, spareCPU: @escaping @Sendable () -> Bool) async throws -> SQLiteStore {
+    /// How long a background transaction may run at idle priority. One of `rowsPerInsert` rows takes 1–2 ms of
+    /// CPU (release build); with CPU to spare it ends well within this.
+    static let liftAfter = Duration.milliseconds(10)
+
+    static func open(
+        path: String, logger: Logger, spareCPU: @escaping @Sendable () -> Bool, liftAfter: Duration = liftAfter
+    ) async throws -> SQLiteStore {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let main = SQLiteLane(connection: try await SQLiteConnection.open(storage: .file(path: path), logger: logger))
         _ = try await main.rows("PRAGMA journal_mode = WAL")
         try await main.configure()
-        let pool = NIOThreadPool(numberOfThreads: 1)
+        var pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         do {
-            let idle = try await pool.runIfActive { IdleScheduling.enterForCurrentThread() }
-            if !idle { logger.debug("background metering writes run at normal priority: the idle scheduling class is not available") }
+            let idleThread = try await pool.runIfActive { IdleWriterThread.enterCurrent(liftAfter: liftAfter) }
+            if idleThread == nil {
+                logger.debug("metering writes stay on the main connection: a thread could not enter and leave the idle scheduling class")
+                if try await pool.runIfActive({ IdleScheduling.policy() == IdleScheduling.policy }) {
+                    // In the idle class without a way out: the background connection gets a thread of normal priority.
+                    try await pool.shutdownGracefully()
+                    pool = NIOThreadPool(numberOfThreads: 1)
+                    pool.start()
+                }
+            }
             let connection = try await SQLiteConnection.open(
                 storage: .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
             ).get()
             let background = SQLiteLane(connection: connection)
             try await background.configure()
             return SQLiteStore(
-                main: main, background: background, backgroundPool: pool, backgroundIsIdleClass: idle, spareCPU: spareCPU, path: path)
+                main: main, background: background, backgroundPool: pool, idleThread: idleThread, spareCPU: spareCPU, path: path)
         } catch {
             try? await main.connection.close()
             try? await pool.shutdownGracefully()
