@@ -152,6 +152,7 @@ let package = Package(
             name: "AggregatorServerTests",
             dependencies: [
                 "AggregatorServer",
+                "AggregatorMessaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

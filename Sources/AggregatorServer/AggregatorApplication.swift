@@ -116,7 +116,8 @@ extension AggregatorApplication {
         if let jobStore = store as? any JobStore {
             let queue = InProcessJobQueue()
             let service = JobService(store: jobStore, queue: queue, bus: bus, gateway: gateway)
-            services.append(JobWorker(jobs: service, store: jobStore, queue: queue, concurrency: 4, logger: logger))
+            let ownsStore = if case .sqlite = config.store { true } else { false }
+            services.append(JobWorker(jobs: service, store: jobStore, queue: queue, concurrency: 4, ownsStore: ownsStore, logger: logger))
             jobs = service
         }
 

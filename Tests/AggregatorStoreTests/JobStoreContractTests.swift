@@ -45,20 +45,33 @@ struct JobStoreContractTests {
         }
     }
 
-    @Test("jobs: a crashed worker's job goes back to pending", arguments: Backend.allCases)
-    func recover(backend: Backend) async throws {
+    @Test("jobs: a job whose worker stopped showing signs of life goes back to pending, a live one does not", arguments: Backend.allCases)
+    func requeueStale(backend: Backend) async throws {
         try await withStore(backend) { store in
             let jobs = try #require(store as? any JobStore)
             let tenant = try await store.createTenant(name: "a", keyHash: "h", keyPrefix: "p")
             let at = instant("2025-03-01T10:00:00.000Z")
-            let a = Job(tenantID: tenant.id, status: .pending, input: "a", createdAt: at, updatedAt: at)
-            let b = Job(tenantID: tenant.id, status: .pending, input: "b", createdAt: at.addingTimeInterval(1), updatedAt: at)
-            try await jobs.insertJob(a)
-            try await jobs.insertJob(b)
-            _ = try await jobs.claimJob(id: a.id, at: at)
-            #expect(try await jobs.recoverJobs() == [a.id, b.id])
-            #expect(try await store.job(id: a.id)?.status == .pending)
-            #expect(try await store.job(id: a.id)?.startedAt == nil)
+            let made = (0..<3).map { i in
+                Job(tenantID: tenant.id, status: .pending, input: "\(i)", createdAt: at.addingTimeInterval(Double(i)), updatedAt: at)
+            }
+            for job in made { try await jobs.insertJob(job) }
+            let (lost, waiting, live) = (made[0], made[1], made[2])
+            _ = try await jobs.claimJob(id: lost.id, at: at)
+            _ = try await jobs.claimJob(id: live.id, at: at)
+            try await jobs.heartbeatJob(id: live.id, at: at.addingTimeInterval(40))
+            #expect(try await store.job(id: live.id)?.updatedAt == at.addingTimeInterval(40))
+
+            // Signs of life before 10:00:30 are stale: the claim of `lost` is, the heartbeat of `live` is not.
+            #expect(try await jobs.requeueStaleJobs(staleBefore: at.addingTimeInterval(30), at: at.addingTimeInterval(45)) == [lost.id])
+            let requeued = try #require(try await store.job(id: lost.id))
+            #expect(requeued.status == .pending && requeued.startedAt == nil && requeued.updatedAt == at.addingTimeInterval(45))
+            #expect(try await store.job(id: live.id)?.status == .processing)
+            #expect(try await jobs.pendingJobs() == [lost.id, waiting.id])
+            #expect(try await jobs.requeueStaleJobs(staleBefore: at.addingTimeInterval(30), at: at.addingTimeInterval(46)) == [])
+
+            // A heartbeat of a job that is not processing changes nothing.
+            try await jobs.heartbeatJob(id: lost.id, at: at.addingTimeInterval(50))
+            #expect(try await store.job(id: lost.id)?.updatedAt == at.addingTimeInterval(45))
         }
     }
 

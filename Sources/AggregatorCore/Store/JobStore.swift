@@ -96,6 +96,15 @@ public struct UsageAggregate: Sendable, Hashable {
     }
 }
 
+/// How a running job shows it is alive, so that a crashed worker's job is run again while one that is running
+/// in another process is not.
+public enum JobLease {
+    /// How often a running job writes its heartbeat.
+    public static let heartbeat = Duration.seconds(10)
+    /// A processing job without a sign of life for this long has lost its worker (three heartbeats missed).
+    public static let expiresAfter: TimeInterval = 30
+}
+
 /// Async jobs and the reporting queries over jobs and usage.
 public protocol JobStore: Sendable {
     /// Stores a new job (normally `pending`).
@@ -107,8 +116,14 @@ public protocol JobStore: Sendable {
     func finishJob(_ job: Job) async throws -> Bool
     /// `pending|processing → cancelled`; returns the job as it now is, nil when unknown (or another tenant's).
     func cancelJob(id: UUID, tenantID: UUID?, at: Date) async throws -> Job?
-    /// Jobs left `processing` by a crash go back to `pending`; returns every pending job id, oldest first.
-    func recoverJobs() async throws -> [UUID]
+    /// A `processing` job's sign of life: its `updated_at` becomes `at` (see `JobLease`). Nothing when the job is no
+    /// longer processing.
+    func heartbeatJob(id: UUID, at: Date) async throws
+    /// Jobs left `processing` whose last sign of life (the claim or a heartbeat) is before `staleBefore` — their
+    /// worker crashed — go back to `pending` (`updated_at` = `at`); returns their ids, oldest first.
+    func requeueStaleJobs(staleBefore: Date, at: Date) async throws -> [UUID]
+    /// Every pending job id, oldest first.
+    func pendingJobs() async throws -> [UUID]
     /// Newest first, after `after`, at most `first`.
     func jobs(filter: JobFilter, first: Int, after: JobCursor?) async throws -> JobPage
     /// Usage rows between `from` (inclusive) and `to` (exclusive), grouped, with exact sums.

@@ -10,12 +10,17 @@ public struct JobService: Sendable {
     let queue: any JobQueue
     let bus: any EventBus
     let gateway: ChatGateway
+    /// How often a running job shows it is alive (see `JobLease`).
+    let heartbeat: Duration
 
-    public init(store: any JobStore, queue: any JobQueue, bus: any EventBus, gateway: ChatGateway) {
+    public init(
+        store: any JobStore, queue: any JobQueue, bus: any EventBus, gateway: ChatGateway, heartbeat: Duration = JobLease.heartbeat
+    ) {
         self.store = store
         self.queue = queue
         self.bus = bus
         self.gateway = gateway
+        self.heartbeat = heartbeat
     }
 
     /// Stores a pending job and queues it; returns at once.
@@ -34,11 +39,19 @@ public struct JobService: Sendable {
         return job
     }
 
-    /// Runs one queued job, if it is still pending. Never finishes a job twice.
+    /// Runs one queued job, if it is still pending. Never finishes a job twice. While it runs, its heartbeat tells
+    /// other processes' workers that it has not lost its worker.
     func run(id: UUID, logger: Logger) async {
         do {
             guard let job = try await store.claimJob(id: id, at: Date()) else { return }
             bus.publish(.jobUpdated(job))
+            let alive = Task { [store, heartbeat] in
+                while !Task.isCancelled {
+                    try await Task.sleep(for: heartbeat)
+                    do { try await store.heartbeatJob(id: id, at: Date()) } catch { logger.warning("job heartbeat failed", metadata: ["job": "\(id)"]) }
+                }
+            }
+            defer { alive.cancel() }
             var finished = job
             let now = Date()
             finished.updatedAt = now

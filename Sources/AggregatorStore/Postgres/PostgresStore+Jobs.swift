@@ -52,14 +52,25 @@ extension PostgresStore: JobStore {
         }
     }
 
-    public func recoverJobs() async throws -> [UUID] {
-        try await transaction { connection in
-            try await connection.query(
-                "UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = \(Date().wholeMillis) WHERE status = 'processing'",
-                logger: self.logger)
-            return try await connection.query("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id", logger: self.logger)
-                .collect().map { try $0.makeRandomAccess().uuid("id") }
-        }
+    public func heartbeatJob(id: UUID, at: Date) async throws {
+        _ = try await query("UPDATE jobs SET updated_at = \(at.wholeMillis) WHERE id = \(id) AND status = 'processing'")
+    }
+
+    public func requeueStaleJobs(staleBefore: Date, at: Date) async throws -> [UUID] {
+        try await query(
+            """
+            WITH stale AS (
+                UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = \(at.wholeMillis)
+                WHERE status = 'processing' AND updated_at < \(staleBefore.wholeMillis)
+                RETURNING id, created_at
+            )
+            SELECT id FROM stale ORDER BY created_at, id
+            """
+        ).map { try $0.uuid("id") }
+    }
+
+    public func pendingJobs() async throws -> [UUID] {
+        try await query("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
     }
 
     /// ` AND …` for each filter, values as binds.

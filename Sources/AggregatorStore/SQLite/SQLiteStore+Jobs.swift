@@ -52,12 +52,24 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func recoverJobs() async throws -> [UUID] {
+    public func heartbeatJob(id: UUID, at: Date) async throws {
+        _ = try await rows("UPDATE jobs SET updated_at = ? WHERE id = ? AND status = 'processing'", [.date(at), .text(id)])
+    }
+
+    public func requeueStaleJobs(staleBefore: Date, at: Date) async throws -> [UUID] {
         try await transaction { db in
+            let stale = try await db.unlockedRows(
+                "SELECT id FROM jobs WHERE status = 'processing' AND updated_at < ? ORDER BY created_at, id", [.date(staleBefore)]
+            ).map { try $0.uuid("id") }
             _ = try await db.unlockedRows(
-                "UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = ? WHERE status = 'processing'", [.date(Date())])
-            return try await db.unlockedRows("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
+                "UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = ? WHERE status = 'processing' AND updated_at < ?",
+                [.date(at), .date(staleBefore)])
+            return stale
         }
+    }
+
+    public func pendingJobs() async throws -> [UUID] {
+        try await rows("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
     }
 
     public func jobs(filter: JobFilter, first: Int, after: JobCursor?) async throws -> JobPage {
