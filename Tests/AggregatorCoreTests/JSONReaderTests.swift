@@ -51,6 +51,25 @@ import Testing
         #expect(try JSONReader.decode(JSONValue.self, from: [0x22, 0xC3, 0xA9, 0x5C, 0x6E, 0x22]) == .string("é\n"))
     }
 
+    /// `validate` is the gate in front of `JSONDecoder`: it refuses exactly what the reader refuses, skipping
+    /// string contents (escapes checked) without building values.
+    @Test(arguments: invalid + [#""\q""#, #"{"a":"\u12G4"}"#, #"{"t":01,"t":1}"#, #"{"n":1e999}"#])
+    func validateRefusesWhatIsNotJSON(_ text: String) {
+        #expect(throws: JSONReader.Error.self) { try JSONReader.validate(Array(text.utf8)) }
+    }
+
+    @Test(arguments: valid) func validateAcceptsJSON(_ text: String) throws {
+        try JSONReader.validate(Array(text.utf8))
+    }
+
+    @Test func validateSaysWhereAndHonoursItsDepth() throws {
+        let trailing = Array(#"{"a":[1,2],}"#.utf8)
+        #expect(throws: JSONReader.Error("expected a string at byte 11", offset: 11)) { try JSONReader.validate(trailing) }
+        let nested = Array((String(repeating: "[", count: 9) + String(repeating: "]", count: 9)).utf8)
+        try JSONReader.validate(nested, maxDepth: 9)
+        #expect(throws: JSONReader.Error("nesting deeper than 8 levels at byte 8", offset: 8)) { try JSONReader.validate(nested, maxDepth: 8) }
+    }
+
     @Test func nestingIsBounded() throws {
         let deep = String(repeating: "[", count: JSONReader.maxDepth + 1) + String(repeating: "]", count: JSONReader.maxDepth + 1)
         #expect(throws: JSONReader.Error.self) { try Self.parse(deep) }

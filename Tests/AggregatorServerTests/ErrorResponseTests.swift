@@ -31,7 +31,7 @@ import Testing
             expected: #"{"error":{"message":"The admin key cannot make generations: use a tenant's key.","type":"permission_error","param":null,"code":"forbidden"}}"#),
         Case(
             name: "body not JSON", body: "{not json", key: .tenant, status: 400,
-            expected: #"{"error":{"message":"We could not parse the JSON body of your request. The body must be a JSON object.","type":"invalid_request_error","param":null,"code":null}}"#),
+            expected: #"{"error":{"message":"We could not parse the JSON body of your request: expected a string at byte 1. The body must be a JSON object.","type":"invalid_request_error","param":null,"code":null}}"#),
         Case(
             name: "wrong field type", body: #"{"model":"stub/echo","messages":[{"role":"user","content":"x"}],"temperature":"hot"}"#,
             key: .tenant, status: 400,

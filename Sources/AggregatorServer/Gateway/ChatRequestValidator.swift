@@ -10,16 +10,25 @@ enum ChatRequestValidator {
             return request
         }
         // The fast reader refused the body: the reference decoder decides, and names the field when it is bad.
-        let request: ChatCompletionRequest
+        let request = try decodeStrictly(ChatCompletionRequest.self, from: bytes)
+        try validate(request)
+        return request
+    }
+
+    /// `T` decoded from a body that must be strict JSON: Foundation's decoder alone takes what is not JSON.
+    static func decodeStrictly<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         do {
-            request = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(bytes))
+            try JSONReader.validate(bytes)
+        } catch let error as JSONReader.Error {
+            throw GatewayError.badRequest("We could not parse the JSON body of your request: \(error.description). The body must be a JSON object.")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {
             throw badRequest(error)
         } catch {
             throw GatewayError.badRequest("We could not parse the JSON body of your request.")
         }
-        try validate(request)
-        return request
     }
 
     static func validate(_ request: ChatCompletionRequest) throws {
@@ -59,6 +68,13 @@ enum ChatRequestValidator {
         }
         if let stop = request.stop, stop.count > 4 {
             throw GatewayError.badRequest("'stop' takes at most 4 sequences.", param: "stop")
+        }
+        for (i, tool) in (request.tools ?? []).enumerated() {
+            if let parameters = tool.parameters, parameters.objectValue == nil {
+                throw GatewayError.badRequest(
+                    "Invalid type for 'tools[\(i)].function.parameters': expected an object, but got \(describe(parameters)) instead.",
+                    param: "tools[\(i)].function.parameters")
+            }
         }
         let names = request.tools?.map(\.name) ?? []
         for (i, name) in names.enumerated() where !isValidToolName(name) {
@@ -108,6 +124,18 @@ enum ChatRequestValidator {
             return .badRequest(context.debugDescription.isEmpty ? "Invalid value for '\(param ?? "body")'." : context.debugDescription, param: param)
         @unknown default:
             return .badRequest("We could not parse the JSON body of your request.")
+        }
+    }
+
+    private static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int: "an integer"
+        case .double: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
         }
     }
 

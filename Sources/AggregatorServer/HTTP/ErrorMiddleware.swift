@@ -16,7 +16,9 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as GatewayError {
             response = Self.response(error)
         } catch let error as HTTPError {
-            response = Self.response(Self.gatewayError(error))
+            response = Self.response(Self.gatewayError(status: error.status, message: error.body))
+        } catch let error as any HTTPResponseError {
+            response = Self.response(Self.gatewayError(status: error.status, message: nil))
         } catch {
             context.logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             response = Self.response(.internalError())
@@ -25,8 +27,8 @@ struct ErrorMiddleware: RouterMiddleware {
         return response
     }
 
-    static func gatewayError(_ error: HTTPError) -> GatewayError {
-        switch error.status {
+    static func gatewayError(status: HTTPResponse.Status, message: String?) -> GatewayError {
+        switch status {
         case .notFound:
             return GatewayError(status: 404, body: .init(message: "Unknown request URL.", type: "invalid_request_error", code: "unknown_url"))
         case .methodNotAllowed:
@@ -34,12 +36,10 @@ struct ErrorMiddleware: RouterMiddleware {
         case .contentTooLarge:
             return GatewayError(status: 413, body: .init(message: "The request body is too large.", type: "invalid_request_error", code: "request_too_large"))
         default:
-            let status = Int(error.status.code)
+            let code = Int(status.code)
             return GatewayError(
-                status: status,
-                body: .init(
-                    message: error.body ?? error.status.reasonPhrase,
-                    type: status >= 500 ? "server_error" : "invalid_request_error", code: nil))
+                status: code,
+                body: .init(message: message ?? status.reasonPhrase, type: code >= 500 ? "server_error" : "invalid_request_error", code: nil))
         }
     }
 

@@ -47,7 +47,8 @@ enum RequestBody {
         do {
             var buffer = try await request.body.collect(upTo: limit)
             return buffer.readBytes(length: buffer.readableBytes) ?? []
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // A body without a declared length (chunked) is refused as it passes the limit: NIOTooManyBytesError.
             throw GatewayError.requestTooLarge(limit: limit)
         }
     }

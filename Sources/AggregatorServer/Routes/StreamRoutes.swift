@@ -25,12 +25,7 @@ struct StreamRoutes {
             throw GatewayError.forbidden("The admin key cannot make generations: use a tenant's key.")
         }
         let bytes = try await RequestBody.collect(request, limit: maxRequestBytes)
-        let body: Body
-        do {
-            body = try JSONDecoder().decode(Body.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw ChatRequestValidator.badRequest(error)
-        }
+        let body = try ChatRequestValidator.decodeStrictly(Body.self, from: bytes)
         let messages = body.messages ?? body.prompt.map { [ChatMessage(role: .user, content: .text($0))] } ?? []
         guard !messages.isEmpty else { throw GatewayError.badRequest("Send 'messages' or 'prompt'.", param: "messages") }
         var chat = ChatCompletionRequest(model: body.model, messages: messages, stream: true)

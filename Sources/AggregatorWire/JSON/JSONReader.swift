@@ -23,11 +23,22 @@ public struct JSONReader {
     public static let maxDepth = 256
 
     private let bytes: [UInt8]
+    private let depthLimit: Int
     private var index = 0
     private var depth = 0
 
-    public init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8], maxDepth: Int = JSONReader.maxDepth) {
         self.bytes = bytes
+        self.depthLimit = maxDepth
+    }
+
+    /// Checks that `bytes` are one JSON value, strictly as RFC 8259 writes it, nested at most `maxDepth` levels.
+    /// Linear in the text: it is the gate in front of Foundation's `JSONDecoder`, which accepts what is not JSON
+    /// (a trailing comma, a malformed number in a member that a later one of the same name replaces).
+    public static func validate(_ bytes: [UInt8], maxDepth: Int = JSONReader.maxDepth) throws {
+        var reader = JSONReader(bytes, maxDepth: maxDepth)
+        try reader.skipValue()
+        try reader.finish()
     }
 
     /// Reads `bytes` as one `T`; only whitespace may follow it.
@@ -195,7 +206,7 @@ public struct JSONReader {
 
     private mutating func enter() throws {
         depth += 1
-        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        if depth > depthLimit { throw error("nesting deeper than \(depthLimit) levels") }
     }
 
     private mutating func skipWhitespace() {
@@ -230,7 +241,18 @@ public struct JSONReader {
             case UInt8(ascii: "\""):
                 index += 1
                 return
-            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw error("unterminated string") }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                    UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    index += 1
+                    _ = try scanHex4()
+                default: throw error("invalid escape in a string")
+                }
             case 0..<0x20: throw error("control character in a string")
             default: index += 1
             }
