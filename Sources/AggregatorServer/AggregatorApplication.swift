@@ -133,7 +133,8 @@ extension AggregatorApplication {
                 jobs: JobActions(
                     create: { tenantID, type, model, input in try await jobs.create(tenantID: tenantID, type: type, model: model, input: input) },
                     cancel: { id, tenantID in try await jobs.cancel(id: id, tenantID: tenantID) }))
-            graphQLRoutes = try GraphQLRoutes(services: graphQLServices, authenticator: authenticator, settings: graphQL, logger: logger)
+            graphQLRoutes = try GraphQLRoutes(
+                services: graphQLServices, authenticator: authenticator, limits: config.graphQLLimits, settings: graphQL, logger: logger)
             try graphQLRoutes?.register(on: router, playground: config.enablePlayground)
         }
         let app = Application(

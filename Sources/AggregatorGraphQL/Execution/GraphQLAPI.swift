@@ -21,38 +21,45 @@ public struct GraphQLAPI: Sendable {
         guard let query = request.query, !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .failure(.malformed([Self.error("The request has no query.")]))
         }
-        guard query.utf8.count <= limits.maxQueryBytes else {
-            return .failure(.malformed([Self.error("The query is longer than \(limits.maxQueryBytes) bytes.")]))
-        }
+        // Before the parser: its recursion and its cost follow the text.
+        let bytes = query.utf8.count
+        if bytes > limits.maxQueryBytes { return .failure(.malformed([LimitExceeded.tooLarge(bytes, limit: limits.maxQueryBytes).graphQLError])) }
+        let scanner = DocumentScanner(maxTokens: limits.maxTokens, maxNesting: limits.maxBracketNesting)
+        if let exceeded = scanner.check(query) { return .failure(.malformed([exceeded.graphQLError])) }
         let document: Document
         do {
             document = try parse(source: Source(body: query, name: "GraphQL request"))
         } catch let error as GraphQLError {
-            return .failure(.malformed([error]))
+            return .failure(.malformed(Self.bounded([error])))
         } catch {
             return .failure(.malformed([Self.error("The query could not be parsed.")]))
         }
+        // Before validation: it prints wrong values in its messages, in time that doubles with their nesting.
+        if let exceeded = DocumentShape.check(document, limits: limits) { return .failure(.invalid([exceeded.graphQLError])) }
+        let variables = request.variables ?? [:]
+        if variables.values.contains(where: { DocumentShape.variableTooDeep($0, limit: limits.maxValueDepth) }) {
+            return .failure(.invalid([LimitExceeded.valueTooDeep(limit: limits.maxValueDepth).graphQLError]))
+        }
         let errors = validate(schema: schema, ast: document)
-        guard errors.isEmpty else { return .failure(.invalid(errors)) }
+        guard errors.isEmpty else { return .failure(.invalid(Self.bounded(errors))) }
 
         let operations = document.definitions.compactMap { $0 as? OperationDefinition }
         let chosen = request.operationName.map { name in operations.first { $0.name?.value == name } } ?? (operations.count == 1 ? operations.first : nil)
         guard let operation = chosen else {
-            let message = request.operationName.map { "Unknown operation named \"\($0)\"." } ?? "Must provide operationName if the query contains several operations."
+            let message =
+                request.operationName.map { "Unknown operation named \"\(Self.clipped($0))\"." }
+                ?? "Must provide operationName if the query contains several operations."
             return .failure(.invalid([Self.error(message)]))
         }
-        let variables = request.variables ?? [:]
-        var fragments: [String: FragmentDefinition] = [:]
-        for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment }
-        let shape = OperationShape(fragments: fragments, variables: variables)
-        let measure = shape.measure(operation.selectionSet)
+        // Before execution, which expands every fragment where it is spread.
+        let measure = OperationShape(document: document, variables: variables).measure(operation.selectionSet)
         if measure.depth > limits.maxDepth {
-            return .failure(.invalid([Self.error("The query is nested \(measure.depth) levels deep; at most \(limits.maxDepth) are allowed.", code: "QUERY_TOO_DEEP")]))
+            return .failure(.invalid([LimitExceeded.tooDeep(measure.depth, limit: limits.maxDepth).graphQLError]))
         }
         if measure.cost > limits.maxComplexity {
-            return .failure(.invalid([Self.error("The query's complexity is \(measure.cost); at most \(limits.maxComplexity) is allowed. Ask for fewer fields or smaller pages.", code: "QUERY_TOO_COMPLEX")]))
+            return .failure(.invalid([LimitExceeded.tooComplex(measure.cost, limit: limits.maxComplexity).graphQLError]))
         }
-        if operation.operation == .subscription, shape.fields(of: operation.selectionSet).count != 1 {
+        if operation.operation == .subscription, measure.rootFields != 1 {
             return .failure(.invalid([Self.error("A subscription must select exactly one root field.")]))
         }
         return .success(PreparedOperation(document: document, kind: operation.operation, operationName: operation.name?.value, variables: variables))
@@ -87,9 +94,36 @@ public struct GraphQLAPI: Sendable {
             logger.error("graphql execution failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             return GraphQLResult(errors: [GraphQLAPIError.internalError.graphQLError])
         }
-        return result.sanitized { error in
+        var sanitized = result.sanitized { error in
             logger.error("graphql resolver failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
         }
+        sanitized.errors = Self.bounded(sanitized.errors)
+        return sanitized
+    }
+
+    /// Errors as a client gets them: at most `maxErrors`, each message at most `maxMessageLength` characters.
+    /// GraphQLSwift's messages quote the input (a wrong value, an unknown name, an unexpected token), so an error
+    /// would otherwise be as large as what provoked it.
+    static func bounded(_ errors: [GraphQLError]) -> [GraphQLError] {
+        var out = errors.prefix(maxErrors).map { error in
+            let message = clipped(error.message)
+            guard message != error.message else { return error }
+            return GraphQLError(message: message, locations: error.locations, path: error.path, extensions: error.extensions)
+        }
+        if errors.count > maxErrors {
+            out.append(error("\(errors.count - maxErrors) more errors were left out.", code: "TOO_MANY_ERRORS"))
+        }
+        return out
+    }
+
+    static let maxErrors = 20
+    static let maxMessageLength = 300
+
+    /// `text` cut to `maxMessageLength` characters, with an ellipsis where it was cut.
+    static func clipped(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > maxMessageLength else { return text }
+        return String(String.UnicodeScalarView(scalars.prefix(maxMessageLength - 1))) + "…"
     }
 
     static func error(_ message: String, code: String = "BAD_REQUEST") -> GraphQLError {

@@ -1,3 +1,5 @@
+import AggregatorWire
+import Foundation
 import GraphQL
 
 /// One GraphQL request as clients send it (POST body, GET query string, WebSocket `subscribe` payload).
@@ -34,5 +36,18 @@ public enum GraphQLRequestFailure: Error, Sendable {
         switch self {
         case .malformed(let errors), .invalid(let errors): errors
         }
+    }
+}
+
+/// JSON from GraphQL clients (POST bodies, `variables` in a GET, WebSocket messages): strict JSON, nested at most
+/// `maxDepth` levels, before Foundation's decoder (which recurses once per level) sees it.
+public enum GraphQLRequestJSON {
+    /// A request's own object, its variables and an input object inside them need a handful of levels; values
+    /// deeper than `QueryLimits.maxValueDepth` are refused by name once decoded.
+    public static let maxDepth = 64
+
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+        guard (try? JSONReader.validate(bytes, maxDepth: maxDepth)) != nil else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(bytes))
     }
 }

@@ -1,76 +1,89 @@
 import GraphQL
 
-/// Bounds on what one operation may ask for, checked before it runs.
-public struct QueryLimits: Sendable {
-    /// Deepest field nesting (introspection included: GraphiQL's own query needs about 13).
+/// Bounds on what one operation may ask for. Each is checked before the work it protects: the text's size,
+/// token count and bracket nesting before the parser (which recurses once per level) sees it; aliases,
+/// fragments, spreads and value nesting before validation (which prints values in its messages, in time that
+/// doubles with each level); depth and complexity, with every fragment costed once, before execution.
+public struct QueryLimits: Sendable, Equatable {
+    /// Deepest field nesting, fragments expanded (introspection included: GraphiQL's own query needs about 13).
     public var maxDepth: Int
     /// Fields the operation may resolve, each list field's children counted `first` times.
     public var maxComplexity: Int
     /// Largest query text accepted.
     public var maxQueryBytes: Int
+    /// Lexical tokens in the query text (graphql-js' full introspection query has about 330).
+    public var maxTokens: Int
+    /// Deepest nesting of a list or input object value, in an argument literal, a default or a variable.
+    public var maxValueDepth: Int
+    /// Aliased fields in the document.
+    public var maxAliases: Int
+    /// Fragment definitions in the document.
+    public var maxFragments: Int
+    /// Fragment spreads (`...Name`) in the document.
+    public var maxFragmentSpreads: Int
 
-    public init(maxDepth: Int = 15, maxComplexity: Int = 5_000, maxQueryBytes: Int = 100_000) {
+    public init(
+        maxDepth: Int = 15, maxComplexity: Int = 5_000, maxQueryBytes: Int = 100_000, maxTokens: Int = 10_000, maxValueDepth: Int = 5,
+        maxAliases: Int = 100, maxFragments: Int = 100, maxFragmentSpreads: Int = 500
+    ) {
         self.maxDepth = maxDepth
         self.maxComplexity = maxComplexity
         self.maxQueryBytes = maxQueryBytes
+        self.maxTokens = maxTokens
+        self.maxValueDepth = maxValueDepth
+        self.maxAliases = maxAliases
+        self.maxFragments = maxFragments
+        self.maxFragmentSpreads = maxFragmentSpreads
     }
+
+    /// The deepest bracket nesting a query within the other limits can have: its selections (one brace each),
+    /// an argument list, and a value. Deeper text is refused before it is parsed.
+    var maxBracketNesting: Int { maxDepth + 1 + maxValueDepth }
 }
 
-/// Walks an operation's selections (fragments expanded) to find its depth, its cost and its root fields.
-struct OperationShape {
-    let fragments: [String: FragmentDefinition]
-    let variables: [String: Map]
-    /// Children of a field with a `first` argument count this many times when `first` is not given.
-    static let defaultPageSize = 20
+/// A limit a request went over: the GraphQL error it is answered with names the limit in `extensions.code`.
+struct LimitExceeded: Error, Equatable {
+    var code: String
+    var message: String
 
-    struct Measure {
-        var depth = 0
-        var cost = 0
+    static func tooLarge(_ bytes: Int, limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_LARGE", message: "The query is \(bytes) bytes long; at most \(limit) are allowed.")
     }
 
-    func measure(_ set: SelectionSet, depth: Int = 1, visiting: Set<String> = []) -> Measure {
-        var out = Measure()
-        for field in fields(of: set, visiting: visiting) {
-            var cost = 1
-            var deepest = depth
-            if let children = field.selectionSet {
-                let inner = measure(children, depth: depth + 1, visiting: visiting)
-                cost += multiplier(field) * inner.cost
-                deepest = inner.depth
-            }
-            out.depth = max(out.depth, deepest)
-            out.cost = out.cost &+ cost
-            if out.cost > Int(Int32.max) { return out }
-        }
-        return out
+    static func tooManyTokens(limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_MANY_TOKENS", message: "The query has more than \(limit) tokens.")
     }
 
-    /// The fields a selection set selects, through inline fragments and fragment spreads (cycles cut).
-    func fields(of set: SelectionSet, visiting: Set<String> = []) -> [Field] {
-        var out: [Field] = []
-        for selection in set.selections {
-            switch selection {
-            case let field as Field:
-                out.append(field)
-            case let inline as InlineFragment:
-                out += fields(of: inline.selectionSet, visiting: visiting)
-            case let spread as FragmentSpread:
-                let name = spread.name.value
-                guard !visiting.contains(name), let fragment = fragments[name] else { continue }
-                out += fields(of: fragment.selectionSet, visiting: visiting.union([name]))
-            default:
-                continue
-            }
-        }
-        return out
+    static func nestedTooDeep(limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_DEEP", message: "The query nests brackets more than \(limit) levels deep.")
     }
 
-    private func multiplier(_ field: Field) -> Int {
-        guard let argument = field.arguments.first(where: { $0.name.value == "first" }) else { return 1 }
-        switch argument.value {
-        case let literal as IntValue: return max(1, Int(literal.value) ?? Self.defaultPageSize)
-        case let variable as Variable: return max(1, variables[variable.name.value]?.int ?? Self.defaultPageSize)
-        default: return Self.defaultPageSize
-        }
+    static func tooDeep(_ depth: Int, limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_DEEP", message: "The query is nested \(depth) levels deep; at most \(limit) are allowed.")
     }
+
+    static func valueTooDeep(limit: Int) -> LimitExceeded {
+        .init(code: "VALUE_TOO_DEEP", message: "A value in the request nests lists or objects more than \(limit) levels deep.")
+    }
+
+    static func tooManyAliases(limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_MANY_ALIASES", message: "The query has more than \(limit) aliases.")
+    }
+
+    static func tooManyFragments(limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_MANY_FRAGMENTS", message: "The query defines more than \(limit) fragments.")
+    }
+
+    static func tooManySpreads(limit: Int) -> LimitExceeded {
+        .init(code: "QUERY_TOO_MANY_FRAGMENT_SPREADS", message: "The query spreads fragments more than \(limit) times.")
+    }
+
+    static func tooComplex(_ cost: Int, limit: Int) -> LimitExceeded {
+        let shown = cost >= OperationShape.costCeiling ? "over \(OperationShape.costCeiling)" : "\(cost)"
+        return .init(
+            code: "QUERY_TOO_COMPLEX",
+            message: "The query's complexity is \(shown); at most \(limit) is allowed. Ask for fewer fields or smaller pages.")
+    }
+
+    var graphQLError: GraphQLError { GraphQLAPIError(code: code, message: message).graphQLError }
 }

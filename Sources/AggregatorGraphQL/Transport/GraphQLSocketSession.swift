@@ -1,4 +1,5 @@
 import AggregatorCore
+import AggregatorWire
 import Foundation
 import GraphQL
 
@@ -76,7 +77,12 @@ public actor GraphQLSocketSession {
     /// Handles one text message from the client.
     public func receive(_ text: String) async {
         guard !isClosed else { return }
-        let data = Data(text.utf8)
+        // Strict and shallow before Foundation's decoder reads it (several times, once per step).
+        let bytes = Array(text.utf8)
+        guard (try? JSONReader.validate(bytes, maxDepth: GraphQLRequestJSON.maxDepth)) != nil else {
+            return await malformed("Invalid message received")
+        }
+        let data = Data(bytes)
         guard let envelope = try? JSONDecoder().decode(ClientEnvelope.self, from: data) else {
             return await malformed("Invalid message received")
         }

@@ -1,4 +1,5 @@
 import AggregatorCore
+import AggregatorGraphQL
 import Foundation
 import Logging
 
@@ -23,6 +24,8 @@ public struct AppConfig: Sendable {
     public var routes: [ModelRoute] = []
     public var upstreamTimeout: Duration = .seconds(120)
     public var maxRequestBytes = 10_485_760
+    /// Bounds on each GraphQL document (`GRAPHQL_MAX_*`).
+    public var graphQLLimits = QueryLimits()
     public var storePrompts = true
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
@@ -118,6 +121,16 @@ public struct AppConfig: Sendable {
         upstreamTimeout = .seconds(try int("UPSTREAM_TIMEOUT_SECONDS", default: 120, range: 1...86_400))
         maxRequestBytes = try int("MAX_REQUEST_BYTES", default: 10_485_760, range: 1...1_073_741_824)
         storePrompts = try bool("STORE_PROMPTS", default: true)
+        let defaults = QueryLimits()
+        graphQLLimits = QueryLimits(
+            maxDepth: try int("GRAPHQL_MAX_DEPTH", default: defaults.maxDepth, range: 1...100),
+            maxComplexity: try int("GRAPHQL_MAX_COMPLEXITY", default: defaults.maxComplexity, range: 1...10_000_000),
+            maxQueryBytes: try int("GRAPHQL_MAX_QUERY_BYTES", default: defaults.maxQueryBytes, range: 100...1_000_000),
+            maxTokens: try int("GRAPHQL_MAX_TOKENS", default: defaults.maxTokens, range: 10...100_000),
+            maxValueDepth: try int("GRAPHQL_MAX_VALUE_DEPTH", default: defaults.maxValueDepth, range: 1...32),
+            maxAliases: try int("GRAPHQL_MAX_ALIASES", default: defaults.maxAliases, range: 0...10_000),
+            maxFragments: try int("GRAPHQL_MAX_FRAGMENTS", default: defaults.maxFragments, range: 0...1_000),
+            maxFragmentSpreads: try int("GRAPHQL_MAX_FRAGMENT_SPREADS", default: defaults.maxFragmentSpreads, range: 0...10_000))
         if let l = value("LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: l.lowercased()) else {
                 throw Error(variable: "LOG_LEVEL", problem: "expected trace, debug, info, notice, warning, error or critical, got '\(l)'")

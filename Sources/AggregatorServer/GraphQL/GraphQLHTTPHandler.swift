@@ -18,16 +18,20 @@ struct GraphQLHTTPHandler: Sendable {
             return GraphQLResponse.error(
                 "UNSUPPORTED_MEDIA_TYPE", "Send the request as Content-Type: application/json.", status: .unsupportedMediaType, request: request)
         }
-        let body: ByteBuffer
+        func tooLarge() -> Response {
+            GraphQLResponse.error(
+                "REQUEST_TOO_LARGE", "The request body is larger than \(maxBodyBytes) bytes.", status: .contentTooLarge, request: request)
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes { return tooLarge() }
+        var body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
-        } catch {
-            return GraphQLResponse.error("REQUEST_TOO_LARGE", "The request body is larger than \(maxBodyBytes) bytes.", status: .contentTooLarge, request: request)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // A body without a declared length (chunked) is refused as it passes the limit.
+            return tooLarge()
         }
-        let operation: GraphQLOperationRequest
-        do {
-            operation = try JSONDecoder().decode(GraphQLOperationRequest.self, from: Data(buffer: body))
-        } catch {
+        let bytes = body.readBytes(length: body.readableBytes) ?? []
+        guard let operation = GraphQLRequestJSON.decode(GraphQLOperationRequest.self, from: bytes) else {
             return GraphQLResponse.error(
                 "BAD_REQUEST", "The body must be a JSON object with a string 'query', an optional 'operationName' and an optional object 'variables'.",
                 status: .badRequest, request: request)
@@ -38,12 +42,11 @@ struct GraphQLHTTPHandler: Sendable {
     func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         var operation = GraphQLOperationRequest(query: parameters["query"].map(String.init), operationName: parameters["operationName"].map(String.init))
-        do {
-            if let text = parameters["variables"], !text.isEmpty {
-                operation.variables = try JSONDecoder().decode([String: Map].self, from: Data(String(text).utf8))
+        if let text = parameters["variables"], !text.isEmpty {
+            guard let variables = GraphQLRequestJSON.decode([String: Map].self, from: Array(text.utf8)) else {
+                return GraphQLResponse.error("BAD_REQUEST", "'variables' must be a JSON object.", status: .badRequest, request: request)
             }
-        } catch {
-            return GraphQLResponse.error("BAD_REQUEST", "'variables' must be a JSON object.", status: .badRequest, request: request)
+            operation.variables = variables
         }
         return await handle(operation, request: request, allowMutations: false)
     }

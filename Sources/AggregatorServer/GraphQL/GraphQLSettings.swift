@@ -1,8 +1,8 @@
 import AggregatorGraphQL
 
-/// Knobs of the GraphQL endpoint; the defaults are what production runs, tests shorten the timers.
+/// Knobs of the GraphQL endpoint; the defaults are what production runs, tests shorten the timers. The limits on
+/// documents are configuration (`AppConfig.graphQLLimits`).
 public struct GraphQLSettings: Sendable {
-    public var limits = QueryLimits()
     public var socket = GraphQLSocketSettings()
     /// Events a subscription may hold unread before its connection is closed.
     public var subscriptionBufferSize = 256

@@ -50,7 +50,11 @@ struct GraphQLWebSocketUpgrade: Sendable {
                     if await session.isClosed { break }
                 }
             } catch {
+                // Thrown on: the connection closes with the code the error carries (1009 for a message over
+                // `maxFrameSize`, whole or in fragments; 1002, 1007 for protocol errors), not as a normal closure.
                 context.logger.debug("graphql websocket ended", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+                await session.end()
+                throw error
             }
             await session.end()
         }

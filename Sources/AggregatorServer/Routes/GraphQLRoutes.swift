@@ -12,10 +12,10 @@ struct GraphQLRoutes: Sendable {
     let authenticator: Authenticator
     let settings: GraphQLSettings
 
-    init(services: GraphQLServices, authenticator: Authenticator, settings: GraphQLSettings, logger: Logger) throws {
+    init(services: GraphQLServices, authenticator: Authenticator, limits: QueryLimits, settings: GraphQLSettings, logger: Logger) throws {
         var services = services
         services.subscriptionBufferSize = settings.subscriptionBufferSize
-        self.api = try GraphQLAPI(services: services, limits: settings.limits, logger: logger)
+        self.api = try GraphQLAPI(services: services, limits: limits, logger: logger)
         self.authenticator = authenticator
         self.settings = settings
     }
