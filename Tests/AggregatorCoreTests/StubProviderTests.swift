@@ -71,8 +71,34 @@ import Testing
         let r = try await StubProvider().complete(Self.request([Self.user("get_weather")], tools: [Self.weather]))
         let call = try #require(r.choices.first?.message.toolCalls?.first)
         #expect(call.function.arguments == #"{"city":"stub","days":0,"ratio":0,"metric":false,"tags":[],"extra":{}}"#)
-        #expect(call.id == "call_stub_0" && call.type == "function")
+        #expect(call.id.wholeMatch(of: /call_[0-9a-f]{24}/) != nil && call.type == "function")
+        let again = try await StubProvider().complete(Self.request([Self.user("get_weather")], tools: [Self.weather]))
+        #expect(again.choices.first?.message.toolCalls?.first?.id != call.id)
         #expect(r.usage == Usage(promptTokens: 3, completionTokens: (call.function.arguments.utf8.count + 3) / 4))
+    }
+
+    @Test func structuredOutputIsBuiltFromTheSchema() async throws {
+        let schema = try JSONReader.decode(
+            JSONValue.self,
+            from: Array(
+                #"""
+                {"type":"object","required":["name","age","ok","tags","address","nick","kind","unit"],
+                 "properties":{"name":{"type":"string"},"age":{"type":"integer"},"ok":{"type":"boolean"},
+                  "tags":{"type":"array","items":{"type":"string"}},"address":{"$ref":"#/$defs/Address"},
+                  "nick":{"anyOf":[{"type":"null"},{"type":"string"}]},"kind":{"enum":["b","a"]},"unit":{"const":"kg"}},
+                 "$defs":{"Address":{"type":"object","required":["street","inner"],
+                  "properties":{"street":{"type":"string"},"inner":{"type":"object","properties":{"n":{"type":"number"}},"required":["n"]}}}}}
+                """#.utf8))
+        var request = Self.request([Self.user("anything")])
+        request.chat.responseFormat = .object(JSONObject(["type": .string("json_schema"), "json_schema": .object(JSONObject(["name": .string("P"), "schema": schema]))]))
+        let answer = try await StubProvider().complete(request)
+        #expect(
+            answer.choices.first?.message.content
+                == #"{"name":"stub","age":0,"ok":false,"tags":[],"address":{"street":"stub","inner":{"n":0}},"nick":"stub","kind":"b","unit":"kg"}"#)
+        request.chat.responseFormat = .object(JSONObject(["type": .string("json_object")]))
+        #expect(try await StubProvider().complete(request).choices.first?.message.content == "{}")
+        request.chat.responseFormat = .object(JSONObject(["type": .string("text")]))
+        #expect(try await StubProvider().complete(request).choices.first?.message.content == "anything")
     }
 
     @Test func answersToolResults() async throws {
@@ -118,7 +144,9 @@ import Testing
             fragments += chunk.choices.first?.delta.toolCalls ?? []
             if let f = chunk.choices.first?.finishReason { finish = f }
         }
-        #expect(fragments.first == .start(index: 0, id: "call_stub_0", name: "get_time"))
+        let id = try #require(fragments.first?.id)
+        #expect(id.wholeMatch(of: /call_[0-9a-f]{24}/) != nil)
+        #expect(fragments.first == .start(index: 0, id: id, name: "get_time"))
         let argumentPieces = fragments.dropFirst().compactMap(\.function?.arguments)
         #expect(argumentPieces.count >= 2)
         #expect(argumentPieces.joined() == "{}")

@@ -91,3 +91,14 @@ def gateway():
         yield g
         if g.proc.poll() is None:
             g.stop()
+
+
+@pytest.fixture(scope="module")
+def own_gateway():
+    """A gateway of the test module's own, so that its requests leave the session gateway's metering alone."""
+    with tempfile.TemporaryDirectory() as workdir:
+        g = Gateway(workdir).start()
+        g.key = g.read_default_key()
+        yield g
+        if g.proc.poll() is None:
+            assert g.stop() == 0

@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 
@@ -14,7 +13,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from conftest import MAX_REQUEST_BYTES, Gateway
+from conftest import MAX_REQUEST_BYTES
 
 # The defaults of QueryLimits (README, "GraphQL limits").
 MAX_DEPTH, MAX_VALUE_DEPTH, MAX_TOKENS = 15, 5, 10_000
@@ -25,13 +24,8 @@ MAX_RSS_KIB = 256 * 1024
 
 
 @pytest.fixture(scope="module")
-def gw():
-    with tempfile.TemporaryDirectory() as workdir:
-        g = Gateway(workdir).start()
-        g.key = g.read_default_key()
-        yield g
-        if g.proc.poll() is None:
-            assert g.stop() == 0
+def gw(own_gateway):
+    return own_gateway
 
 
 def request(gw, method, path, body=None, headers=None, chunks=None, timeout=10):

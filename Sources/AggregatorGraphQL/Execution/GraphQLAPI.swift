@@ -44,10 +44,12 @@ public struct GraphQLAPI: Sendable {
         guard errors.isEmpty else { return .failure(.invalid(Self.bounded(errors))) }
 
         let operations = document.definitions.compactMap { $0 as? OperationDefinition }
-        let chosen = request.operationName.map { name in operations.first { $0.name?.value == name } } ?? (operations.count == 1 ? operations.first : nil)
+        // An empty name is no name: HTML forms and some clients send `operationName=` for a single operation.
+        let operationName = request.operationName.flatMap { $0.isEmpty ? nil : $0 }
+        let chosen = operationName.map { name in operations.first { $0.name?.value == name } } ?? (operations.count == 1 ? operations.first : nil)
         guard let operation = chosen else {
             let message =
-                request.operationName.map { "Unknown operation named \"\(Self.clipped($0))\"." }
+                operationName.map { "Unknown operation named \"\(Self.clipped($0))\"." }
                 ?? "Must provide operationName if the query contains several operations."
             return .failure(.invalid([Self.error(message)]))
         }

@@ -20,12 +20,16 @@ struct StubAnswer {
         let last = request.messages.last
         if let tool = Self.toolToCall(request), last?.role == .user {
             let arguments = Self.arguments(for: tool)
-            kind = .toolCall(ToolCall(id: "call_stub_0", function: FunctionCall(name: tool.name, arguments: arguments)))
+            // Unique per call, as OpenAI's are: clients key tool results by this id across a conversation.
+            let id = RandomPool.hexID(prefix: "call_", digits: 24)
+            kind = .toolCall(ToolCall(id: id, function: FunctionCall(name: tool.name, arguments: arguments)))
             usage = Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: TokenEstimator.tokens(arguments))
         } else {
             let text: String
             if let last, last.role == .tool {
                 text = "Tool result: " + last.text
+            } else if let structured = Self.structuredOutput(request.responseFormat) {
+                text = structured
             } else {
                 text = request.messages.last(where: { $0.role == .user })?.text ?? ""
             }
@@ -55,30 +59,88 @@ struct StubAnswer {
 
     /// A JSON object with every required parameter set by its JSON-schema type, in `required` order.
     static func arguments(for tool: Tool) -> String {
-        let required = tool.parameters?["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let properties = tool.parameters?["properties"]
         var writer = JSONWriter()
-        writer.object { w in
-            for name in required {
-                w.key(name)
-                switch schemaType(properties?[name]) {
-                case "string": w.string("stub")
-                case "number", "integer": w.int(0)
-                case "boolean": w.bool(false)
-                case "array": w.array { _ in }
-                case "object": w.object { _ in }
-                default: w.null()
-                }
-            }
-        }
+        SchemaDefaults(root: tool.parameters, nested: false).writeObject(tool.parameters, depth: 0, to: &writer)
         return writer.string
     }
 
-    private static func schemaType(_ schema: JSONValue?) -> String? {
-        switch schema?["type"] {
-        case .string(let s)?: return s
-        case .array(let types)?: return types.compactMap(\.stringValue).first { $0 != "null" }
-        default: return nil
+    /// The answer `response_format` asks for: for `json_schema`, an object built from the schema as tool arguments
+    /// are (nested objects, `$ref`s, enums and unions filled in too, so a typed client can parse it into its
+    /// model); for `json_object`, `{}`. Nil for text.
+    static func structuredOutput(_ format: JSONValue?) -> String? {
+        switch format?["type"]?.stringValue {
+        case "json_object"?:
+            return "{}"
+        case "json_schema"?:
+            let schema = format?["json_schema"]?["schema"]
+            var writer = JSONWriter()
+            SchemaDefaults(root: schema, nested: true).writeObject(schema, depth: 0, to: &writer)
+            return writer.string
+        default:
+            return nil
+        }
+    }
+
+    /// Writes the value the stub gives each required member of a JSON schema: strings `"stub"`, numbers `0`,
+    /// booleans `false`, arrays `[]`, objects `{}` — or, `nested`, objects filled in the same way (to a bounded
+    /// depth), `$ref`s into `$defs` followed, an enum's first value, a union's first non-null branch.
+    private struct SchemaDefaults {
+        let root: JSONValue?
+        let nested: Bool
+        static let maxDepth = 8
+
+        func writeObject(_ schema: JSONValue?, depth: Int, to w: inout JSONWriter) {
+            let schema = resolved(schema)
+            let required = schema?["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let properties = schema?["properties"]
+            w.object { w in
+                for name in required {
+                    w.key(name)
+                    writeValue(properties?[name], depth: depth + 1, to: &w)
+                }
+            }
+        }
+
+        private func writeValue(_ schema: JSONValue?, depth: Int, to w: inout JSONWriter) {
+            var schema = schema
+            if nested {
+                schema = resolved(schema)
+                if let first = schema?["enum"]?.arrayValue?.first ?? schema?["const"] { return w.value(first) }
+                if let branches = (schema?["anyOf"] ?? schema?["oneOf"])?.arrayValue,
+                    let branch = branches.first(where: { schemaType(resolved($0)) != "null" }) ?? branches.first
+                {
+                    return writeValue(branch, depth: depth, to: &w)
+                }
+            }
+            switch schemaType(schema) {
+            case "string": w.string("stub")
+            case "number", "integer": w.int(0)
+            case "boolean": w.bool(false)
+            case "array": w.array { _ in }
+            case "object":
+                if nested && depth < Self.maxDepth { writeObject(schema, depth: depth, to: &w) } else { w.object { _ in } }
+            default: w.null()
+            }
+        }
+
+        /// A local `$ref` (`#/$defs/Name` or `#/definitions/Name`) replaced by what it names, a few hops at most.
+        private func resolved(_ schema: JSONValue?) -> JSONValue? {
+            var schema = schema
+            for _ in 0..<Self.maxDepth {
+                guard let ref = schema?["$ref"]?.stringValue else { break }
+                let parts = ref.split(separator: "/").map(String.init)
+                guard parts.count == 3, parts[0] == "#", parts[1] == "$defs" || parts[1] == "definitions" else { return nil }
+                schema = root?[parts[1]]?[parts[2]]
+            }
+            return schema
+        }
+
+        private func schemaType(_ schema: JSONValue?) -> String? {
+            switch schema?["type"] {
+            case .string(let s)?: return s
+            case .array(let types)?: return types.compactMap(\.stringValue).first { $0 != "null" }
+            default: return nested && schema?["properties"] != nil ? "object" : nil
+            }
         }
     }
 

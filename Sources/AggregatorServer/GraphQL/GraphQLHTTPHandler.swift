@@ -40,8 +40,10 @@ struct GraphQLHTTPHandler: Sendable {
     }
 
     func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
-        var operation = GraphQLOperationRequest(query: parameters["query"].map(String.init), operationName: parameters["operationName"].map(String.init))
+        guard let parameters = Self.formParameters(request.uri.query) else {
+            return GraphQLResponse.error("BAD_REQUEST", "The query string is not valid percent-encoding.", status: .badRequest, request: request)
+        }
+        var operation = GraphQLOperationRequest(query: parameters["query"], operationName: parameters["operationName"])
         if let text = parameters["variables"], !text.isEmpty {
             guard let variables = GraphQLRequestJSON.decode([String: Map].self, from: Array(text.utf8)) else {
                 return GraphQLResponse.error("BAD_REQUEST", "'variables' must be a JSON object.", status: .badRequest, request: request)
@@ -49,6 +51,19 @@ struct GraphQLHTTPHandler: Sendable {
             operation.variables = variables
         }
         return await handle(operation, request: request, allowMutations: false)
+    }
+
+    /// A query string as HTML forms and HTTP clients (`requests`, `httpx`) encode it: `+` is a space, then
+    /// percent-decoding. The first of repeated names wins. Nil when an escape is malformed.
+    static func formParameters(_ query: String?) -> [String: String]? {
+        var out: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String? { part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decode(parts[0]), let value = parts.count > 1 ? decode(parts[1]) : "" else { return nil }
+            if out[name] == nil { out[name] = value }
+        }
+        return out
     }
 
     private func handle(_ operation: GraphQLOperationRequest, request: Request, allowMutations: Bool) async -> Response {
