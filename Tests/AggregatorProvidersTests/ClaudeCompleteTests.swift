@@ -12,7 +12,7 @@ import Testing
             #expect(completion.id == ClaudeHarness.chatID)
             #expect(completion.model == "claude-sonnet-4-5")
             #expect(completion.choices == [ChatChoice(message: AssistantMessage(content: "Hello, world!"), finishReason: .stop)])
-            #expect(completion.usage == Usage(promptTokens: 21, completionTokens: 6, cachedTokens: 0))
+            #expect(completion.usage == Usage(promptTokens: 21, completionTokens: 6, cachedTokens: 0, cacheWriteTokens: 0))
         }
     }
 
@@ -33,7 +33,7 @@ import Testing
                 ToolCall(id: "toolu_01Rome", function: FunctionCall(name: "get_weather", arguments: #"{"city":"Rome"}"#)),
             ]))
             #expect(completion.choices.first?.finishReason == .toolCalls)
-            #expect(completion.usage == Usage(promptTokens: 420 + 100 + 2000, completionTokens: 89, cachedTokens: 2000))
+            #expect(completion.usage == Usage(promptTokens: 420 + 100 + 2000, completionTokens: 89, cachedTokens: 2000, cacheWriteTokens: 100))
         }
     }
 

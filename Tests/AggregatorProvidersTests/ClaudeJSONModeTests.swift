@@ -27,7 +27,7 @@ import Testing
             #expect(choice.message.content == #"{"city":"Paris","temperature_c":18}"#)
             #expect(choice.message.toolCalls == nil)
             #expect(choice.finishReason == .stop)
-            #expect(completion.usage == Usage(promptTokens: 412, completionTokens: 38, cachedTokens: 0))
+            #expect(completion.usage == Usage(promptTokens: 412, completionTokens: 38, cachedTokens: 0, cacheWriteTokens: 0))
         }
     }
 
@@ -45,7 +45,7 @@ import Testing
             let chunks = try await h.stream(claudeChat(stream: true, extra: #""response_format":{"type":"json_object"}"#))
             let e = ClaudeExpectedChunks(chunks)
             #expect(chunks == [
-                e.role, e.text(#"{"city": "Pa"#), e.text(#"ris", "temperature_c": 18}"#), e.finish(.stop), e.usage(412, 38),
+                e.role(412, 2), e.text(#"{"city": "Pa"#), e.text(#"ris", "temperature_c": 18}"#), e.finish(.stop), e.usage(412, 38),
             ])
             let text = chunks.compactMap { $0.choices.first?.delta.content }.joined()
             #expect(JSONValue(parsing: text)?["city"] == .string("Paris"))

@@ -108,7 +108,7 @@ extension ClaudePitfallTests {
             }
             // What came before the error is delivered; no finish chunk, no usage chunk.
             let e = ClaudeExpectedChunks(received)
-            #expect(received == [e.role, e.text("Partial")])
+            #expect(received == [e.role(30, 1), e.text("Partial")])
         }
     }
 
@@ -129,12 +129,12 @@ extension ClaudePitfallTests {
     @Test func pitfall20_promptTokensIncludeCacheReadsAndWrites() async throws {
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.json("response_two_tools.json"))) { h in
             let usage = try await h.complete(claudeChat()).usage
-            #expect(usage == Usage(promptTokens: 420 + 100 + 2000, completionTokens: 89, cachedTokens: 2000))
+            #expect(usage == Usage(promptTokens: 420 + 100 + 2000, completionTokens: 89, cachedTokens: 2000, cacheWriteTokens: 100))
             #expect(usage?.totalTokens == 2609)
         }
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.sse("stream_cache_usage.sse"))) { h in
             let usage = try await h.stream(claudeChat(stream: true)).last?.usage
-            #expect(usage == Usage(promptTokens: 2060, completionTokens: 3, cachedTokens: 1800))
+            #expect(usage == Usage(promptTokens: 2060, completionTokens: 3, cachedTokens: 1800, cacheWriteTokens: 248))
         }
     }
 }

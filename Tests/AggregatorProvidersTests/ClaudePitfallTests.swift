@@ -126,7 +126,7 @@ import Testing
             #expect(chunks.last == withUsage.first)
             #expect(chunks.last?.choices == [])
             // input_tokens from message_start, output_tokens from the (cumulative) message_delta.
-            #expect(chunks.last?.usage == Usage(promptTokens: 380, completionTokens: 41, cachedTokens: 0))
+            #expect(chunks.last?.usage == Usage(promptTokens: 380, completionTokens: 41, cachedTokens: 0, cacheWriteTokens: 0))
         }
     }
 

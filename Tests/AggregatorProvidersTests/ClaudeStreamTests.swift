@@ -10,7 +10,7 @@ import Testing
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.sse("stream_text.sse"))) { h in
             let chunks = try await h.stream(claudeChat(stream: true))
             let e = ClaudeExpectedChunks(chunks)
-            #expect(chunks == [e.role, e.text("Hello"), e.text(", world"), e.text("!"), e.finish(.stop), e.usage(21, 6)])
+            #expect(chunks == [e.role(21, 1), e.text("Hello"), e.text(", world"), e.text("!"), e.finish(.stop), e.usage(21, 6)])
             #expect(e.created > 0)
         }
     }
@@ -20,7 +20,7 @@ import Testing
             let chunks = try await h.stream(claudeChat("Weather in Paris?", stream: true, extra: claudeWeatherTool))
             let e = ClaudeExpectedChunks(chunks)
             #expect(chunks == [
-                e.role, e.start(0, "toolu_01Weather", "get_weather"),
+                e.role(380, 2), e.start(0, "toolu_01Weather", "get_weather"),
                 e.arguments(0, #"{"city": "Pa"#), e.arguments(0, #"ris"}"#),
                 e.finish(.toolCalls), e.usage(380, 41),
             ])
@@ -32,7 +32,7 @@ import Testing
             let chunks = try await h.stream(claudeChat("Paris and Rome?", stream: true, extra: claudeWeatherTool))
             let e = ClaudeExpectedChunks(chunks)
             #expect(chunks == [
-                e.role, e.text("Checking both cities."),
+                e.role(420, 2), e.text("Checking both cities."),
                 e.start(0, "toolu_01Paris", "get_weather"), e.arguments(0, #"{"city": "Pa"#), e.arguments(0, #"ris"}"#),
                 e.start(1, "toolu_01Rome", "get_weather"), e.arguments(1, #"{"city""#), e.arguments(1, #": "Rome"}"#),
                 e.finish(.toolCalls), e.usage(420, 89),
@@ -45,7 +45,7 @@ import Testing
             let chunks = try await h.stream(claudeChat("What time is it?", stream: true))
             let e = ClaudeExpectedChunks(chunks)
             #expect(chunks == [
-                e.role, e.text("Let me look."), e.start(0, "toolu_01Time", "get_time"), e.arguments(0, "{}"),
+                e.role(150, 2), e.text("Let me look."), e.start(0, "toolu_01Time", "get_time"), e.arguments(0, "{}"),
                 e.finish(.toolCalls), e.usage(150, 33),
             ])
         }
@@ -55,7 +55,11 @@ import Testing
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.sse("stream_cache_usage.sse"))) { h in
             let chunks = try await h.stream(claudeChat(stream: true))
             let e = ClaudeExpectedChunks(chunks)
-            #expect(chunks == [e.role, e.text("Cached."), e.finish(.stop), e.usage(12 + 248 + 1800, 3, cached: 1800)])
+            #expect(
+                chunks == [
+                    e.role(12 + 248 + 1800, 1, cached: 1800, written: 248), e.text("Cached."), e.finish(.stop),
+                    e.usage(12 + 248 + 1800, 3, cached: 1800, written: 248),
+                ])
         }
     }
 
@@ -63,7 +67,7 @@ import Testing
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.sse("stream_max_tokens.sse"))) { h in
             let chunks = try await h.stream(claudeChat(stream: true, extra: #""max_tokens":4"#))
             let e = ClaudeExpectedChunks(chunks)
-            #expect(chunks == [e.role, e.text("Once upon a"), e.finish(.length), e.usage(18, 4)])
+            #expect(chunks == [e.role(18, 1), e.text("Once upon a"), e.finish(.length), e.usage(18, 4)])
             #expect(try h.sentBody.contains(#""max_tokens":4,"#))
             #expect(try h.sentBody.contains(#""stream":true"#))
         }
@@ -73,7 +77,7 @@ import Testing
         try await ClaudeHarness.run(ClaudeReply.always(try ClaudeReply.sse("stream_thinking_and_unknown_event.sse"))) { h in
             let chunks = try await h.stream(claudeChat(stream: true))
             let e = ClaudeExpectedChunks(chunks)
-            #expect(chunks == [e.role, e.text("Hi there."), e.finish(.contentFilter), e.usage(40, 25)])
+            #expect(chunks == [e.role(40, 1), e.text("Hi there."), e.finish(.contentFilter), e.usage(40, 25)])
         }
     }
 
@@ -92,7 +96,7 @@ import Testing
                 return
             }
             let e = ClaudeExpectedChunks(received)
-            #expect(received == [e.role, e.text("Hello")])
+            #expect(received == [e.role(21, 1), e.text("Hello")])
         }
     }
 

@@ -95,14 +95,21 @@ struct ClaudeExpectedChunks {
         ChatCompletionChunk(id: ClaudeHarness.chatID, created: created, model: model, choices: [ChunkChoice(delta: delta, finishReason: finish)])
     }
 
-    var role: ChatCompletionChunk { delta(ChunkDelta(role: "assistant", content: "")) }
+    /// The first chunk, carrying the counts of `message_start` for metering a stream cut short (never sent).
+    func role(_ prompt: Int, _ completion: Int, cached: Int? = 0, written: Int? = 0) -> ChatCompletionChunk {
+        var chunk = delta(ChunkDelta(role: "assistant", content: ""))
+        chunk.usageSoFar = Usage(promptTokens: prompt, completionTokens: completion, cachedTokens: cached, cacheWriteTokens: written)
+        return chunk
+    }
     func text(_ text: String) -> ChatCompletionChunk { delta(ChunkDelta(content: text)) }
     func start(_ index: Int, _ id: String, _ name: String) -> ChatCompletionChunk { delta(ChunkDelta(toolCalls: [.start(index: index, id: id, name: name)])) }
     func arguments(_ index: Int, _ fragment: String) -> ChatCompletionChunk { delta(ChunkDelta(toolCalls: [.arguments(index: index, fragment)])) }
     func finish(_ reason: FinishReason) -> ChatCompletionChunk { delta(ChunkDelta(), finish: reason) }
 
-    func usage(_ prompt: Int, _ completion: Int, cached: Int? = 0) -> ChatCompletionChunk {
-        ChatCompletionChunk(id: ClaudeHarness.chatID, created: created, model: model, choices: [], usage: Usage(promptTokens: prompt, completionTokens: completion, cachedTokens: cached))
+    func usage(_ prompt: Int, _ completion: Int, cached: Int? = 0, written: Int? = 0) -> ChatCompletionChunk {
+        ChatCompletionChunk(
+            id: ClaudeHarness.chatID, created: created, model: model, choices: [],
+            usage: Usage(promptTokens: prompt, completionTokens: completion, cachedTokens: cached, cacheWriteTokens: written))
     }
 
     init(_ chunks: [ChatCompletionChunk]) { created = chunks.first?.created ?? 0 }

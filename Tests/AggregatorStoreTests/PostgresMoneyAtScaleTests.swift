@@ -33,7 +33,7 @@ struct PostgresMoneyAtScaleTests {
         sql.appendLiteral(
             """
             ) AS i, LATERAL (SELECT 1 + (i * 7919) % 4099 AS tin, (i * 104729) % 8191 AS tout) AS t
-            RETURNING tenant_id, created_at, provider, model, tokens_in, tokens_out, cost)
+            RETURNING tenant_id, created_at, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost)
 
             """)
         sql.appendLiteral(PostgresStore.rollupFromInserted)

@@ -14,12 +14,19 @@ Error fixtures:
     error fixture to everything, models lists included;
   - a chat request whose model is `error-NNN` answers the provider's NNN error fixture with status NNN
     (`retry-after: RETRY_AFTER` on 429, 503 and 529);
-  - a Claude model containing `cache` streams `stream_cache_usage.sse`;
+  - a Claude model containing `cached-agent` is an agent whose prompt is cached: streamed, its first turn writes
+    the cache (`stream_cache_write_turn.sse`) and a turn after an assistant message reads it
+    (`stream_cache_read_turn.sse`); not streamed, `response_cache_read.json`. With `cut` in the model too, the
+    stream stops after the first text delta and the connection drops;
+  - otherwise a Claude model containing `cache` streams `stream_cache_usage.sse`;
+  - an OpenAI model containing `cached` answers `completion-cached.json` / `stream-cached.sse` (cached prompt
+    tokens);
   - a model containing `parallel`, offered tools on the user's turn, gets the two-tool-call fixture.
 Streams go out with `Transfer-Encoding: chunked` on a kept-alive HTTP/1.1 connection.
 """
 import json
 import os
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,7 +99,15 @@ def choose_chat_fixture(provider, body):
     """(file name, streamed) for a chat request."""
     stream = body.get("stream") is True
     tool_turn = bool(body.get("tools")) and last_turn_is_users_own(provider, body)
-    if provider == "claude" and stream and "cache" in str(body.get("model", "")):
+    model = str(body.get("model", ""))
+    if provider == "claude" and "cached-agent" in model:
+        if not stream:
+            return "response_cache_read.json", False
+        later_turn = any(m.get("role") == "assistant" for m in body.get("messages") or [])
+        return ("stream_cache_read_turn.sse" if later_turn else "stream_cache_write_turn.sse"), True
+    if provider == "openai" and "cached" in model:
+        return ("stream-cached.sse" if stream else "completion-cached.json"), stream
+    if provider == "claude" and stream and "cache" in model:
         return "stream_cache_usage.sse", True
     if tool_turn and "parallel" in str(body.get("model", "")):
         return PARALLEL_FILES[provider][1 if stream else 0], stream
@@ -184,7 +199,8 @@ class FakeUpstream:
                 self.wfile.write(payload)
                 self.wfile.flush()
 
-            def _send_stream(self, pieces, content_type):
+            def _send_stream(self, pieces, content_type, cut=False):
+                """`cut`: the connection drops after the pieces, without the body's end."""
                 self.send_response(200)
                 self.send_header("content-type", content_type)
                 self.send_header("transfer-encoding", "chunked")
@@ -195,6 +211,11 @@ class FakeUpstream:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     self.wfile.flush()
                     time.sleep(PIECE_DELAY)
+                if cut:
+                    time.sleep(0.2)
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
 
@@ -266,6 +287,10 @@ class FakeUpstream:
                     return self._send_whole(200, raw_fixture)
                 if provider == "ollama":
                     return self._send_stream(ndjson_lines(raw_fixture), "application/x-ndjson")
-                return self._send_stream(sse_events(raw_fixture), "text/event-stream; charset=utf-8")
+                events = sse_events(raw_fixture)
+                if provider == "claude" and "cut" in model:
+                    first_delta = next(i for i, e in enumerate(events) if b"content_block_delta" in e)
+                    return self._send_stream(events[:first_delta + 1], "text/event-stream; charset=utf-8", cut=True)
+                return self._send_stream(events, "text/event-stream; charset=utf-8")
 
         return Handler

@@ -36,14 +36,16 @@ MODELS = {
 }
 PROVIDERS = ["openai", "claude", "ollama"]
 
-# Seeded prices, USD per million tokens (SPEC §7), by (provider, price model prefix).
+# Seeded prices, USD per million tokens (SPEC §7), by (provider, price model prefix): input, output, cache read,
+# cache write (None: the input price).
 PRICES = {
-    ("openai", "gpt-4o-mini"): (Decimal("0.15"), Decimal("0.60")),
-    ("claude", "claude-3-5-haiku"): (Decimal("0.80"), Decimal("4.00")),
-    ("ollama", ""): (Decimal("0"), Decimal("0")),
+    ("openai", "gpt-4o-mini"): (Decimal("0.15"), Decimal("0.60"), Decimal("0.075"), None),
+    ("claude", "claude-3-5-haiku"): (Decimal("0.80"), Decimal("4.00"), Decimal("0.08"), Decimal("1.00")),
+    ("ollama", ""): (Decimal("0"), Decimal("0"), None, None),
 }
 
-# Every generation that succeeded on the main gateway: (provider, model, tokens_in, tokens_out).
+# Every generation that succeeded on the main gateway: (provider, model, tokens_in, tokens_out, cache_read_tokens,
+# cache_write_tokens).
 GENERATED = []
 # The same on the gateway whose OpenAI upstream is down.
 GENERATED_DOWN = []
@@ -70,9 +72,11 @@ class Expected:
     """What an OpenAI client should see for one fixture: text, tool calls (id or None, name, arguments dict),
     finish reason, usage."""
 
-    def __init__(self, text, calls, finish, prompt, completion, cached=0, model=None):
+    def __init__(self, text, calls, finish, prompt, completion, cached=0, model=None, written=0):
         self.text, self.calls, self.finish = text, calls, finish
         self.prompt, self.completion, self.cached, self.model = prompt, completion, cached, model
+        # Prompt tokens written to a cache (Anthropic's cache_creation_input_tokens): metered, not shown.
+        self.written = written
 
 
 CLAUDE_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
@@ -116,8 +120,9 @@ def expected(provider, name):
             u = body["usage"]
             cache = u.get("cache_creation_input_tokens", 0) + u.get("cache_read_input_tokens", 0)
             return Expected("".join(texts) if texts else None, calls, CLAUDE_FINISH[body["stop_reason"]],
-                            u["input_tokens"] + cache, u["output_tokens"], u.get("cache_read_input_tokens", 0), body["model"])
-        text, blocks, finish, prompt, cached, completion, model = "", {}, None, 0, 0, 0, None
+                            u["input_tokens"] + cache, u["output_tokens"], u.get("cache_read_input_tokens", 0), body["model"],
+                            u.get("cache_creation_input_tokens", 0))
+        text, blocks, finish, prompt, cached, written, completion, model = "", {}, None, 0, 0, 0, 0, None
         for event in sse_events(raw):
             data = json.loads(event.decode().split("data: ", 1)[1])
             kind = data["type"]
@@ -126,6 +131,7 @@ def expected(provider, name):
                 model = data["message"]["model"]
                 prompt = u["input_tokens"] + u.get("cache_creation_input_tokens", 0) + u.get("cache_read_input_tokens", 0)
                 cached = u.get("cache_read_input_tokens", 0)
+                written = u.get("cache_creation_input_tokens", 0)
                 completion = u.get("output_tokens", 0)
             elif kind == "content_block_start" and data["content_block"]["type"] == "tool_use":
                 b = data["content_block"]
@@ -140,7 +146,7 @@ def expected(provider, name):
                 finish = CLAUDE_FINISH[data["delta"]["stop_reason"]]
                 completion = data["usage"]["output_tokens"]
         calls = [(i, n, json.loads(a or "{}")) for i, n, a in (blocks[k] for k in sorted(blocks))]
-        return Expected(text or None, calls, finish, prompt, completion, cached, model)
+        return Expected(text or None, calls, finish, prompt, completion, cached, model, written)
     # ollama
     lines = [json.loads(raw)] if name.endswith(".json") else [json.loads(line) for line in ndjson_lines(raw)]
     text, calls, last = "", [], lines[-1]
@@ -302,7 +308,7 @@ def message_text(content):
 
 
 def record(provider, own_model, exp, into=GENERATED):
-    into.append((provider, own_model, exp.prompt, exp.completion))
+    into.append((provider, own_model, exp.prompt, exp.completion, exp.cached, exp.written))
 
 
 # --- the tests -----------------------------------------------------------------------------------------------
@@ -650,7 +656,8 @@ def usage_rows(gateway):
     con = sqlite3.connect(gateway.db)
     try:
         return con.execute(
-            "SELECT u.provider, u.model, u.tokens_in, u.tokens_out, u.cost_units, u.unpriced, j.status "
+            "SELECT u.provider, u.model, u.tokens_in, u.tokens_out, u.cache_read_tokens, u.cache_write_tokens, u.cost_units, "
+            "u.unpriced, j.status "
             "FROM usage u JOIN jobs j ON j.id = u.job_id").fetchall()
     finally:
         con.close()
@@ -661,9 +668,12 @@ def price(provider, model):
     return PRICES[(provider, best)]
 
 
-def expected_cost(provider, model, tokens_in, tokens_out):
-    pin, pout = price(provider, model)
-    return Decimal(tokens_in) * pin / 10**6 + Decimal(tokens_out) * pout / 10**6
+def expected_cost(provider, model, tokens_in, tokens_out, cache_read, cache_write):
+    """SPEC §7's formula, in Python's decimals."""
+    pin, pout, pread, pwrite = price(provider, model)
+    uncached = tokens_in - cache_read - cache_write
+    return (Decimal(uncached) * pin + Decimal(cache_read) * (pin if pread is None else pread)
+            + Decimal(cache_write) * (pin if pwrite is None else pwrite) + Decimal(tokens_out) * pout) / 10**6
 
 
 def check_metering(gateway, generated):
@@ -671,13 +681,13 @@ def check_metering(gateway, generated):
     while len(usage_rows(gateway)) < len(generated) and time.time() < deadline:
         time.sleep(0.05)
     rows = usage_rows(gateway)
-    assert sorted(r[:4] for r in rows) == sorted(generated), "one usage row per generation, with the fixture's tokens"
-    for provider, model, tokens_in, tokens_out, cost_units, unpriced, status in rows:
+    assert sorted(r[:6] for r in rows) == sorted(generated), "one usage row per generation, with the fixture's tokens"
+    for provider, model, tokens_in, tokens_out, cache_read, cache_write, cost_units, unpriced, status in rows:
         assert status == "completed"
         assert unpriced == 0
         assert isinstance(cost_units, int)
-        assert Decimal(cost_units) / Decimal(10**10) == expected_cost(provider, model, tokens_in, tokens_out), (
-            provider, model, tokens_in, tokens_out, cost_units)
+        assert Decimal(cost_units) / Decimal(10**10) == expected_cost(provider, model, tokens_in, tokens_out, cache_read, cache_write), (
+            provider, model, tokens_in, tokens_out, cache_read, cache_write, cost_units)
 
 
 def failed_jobs(gateway):

@@ -22,6 +22,9 @@ public struct Job: Sendable, Hashable, Identifiable {
     public var model: String?
     public var tokensIn: Int
     public var tokensOut: Int
+    /// Parts of `tokensIn` read from and written to a prompt cache.
+    public var cacheReadTokens: Int
+    public var cacheWriteTokens: Int
     public var cost: Money
     public var createdAt: Date
     public var updatedAt: Date
@@ -31,8 +34,8 @@ public struct Job: Sendable, Hashable, Identifiable {
     public init(
         id: UUID = RandomPool.uuid(), tenantID: UUID, type: JobType = .text, status: JobStatus, input: String,
         result: String? = nil, error: String? = nil, provider: String? = nil, model: String? = nil,
-        tokensIn: Int = 0, tokensOut: Int = 0, cost: Money = .zero, createdAt: Date, updatedAt: Date,
-        startedAt: Date? = nil, finishedAt: Date? = nil
+        tokensIn: Int = 0, tokensOut: Int = 0, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, cost: Money = .zero,
+        createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -45,6 +48,8 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.model = model
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheWriteTokens = cacheWriteTokens
         self.cost = cost
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -61,6 +66,9 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
     public var model: String?
     public var tokensIn: Int
     public var tokensOut: Int
+    /// Parts of `tokensIn` read from and written to a prompt cache.
+    public var cacheReadTokens: Int
+    public var cacheWriteTokens: Int
     public var cost: Money
     /// No price row matched: cost is 0 and finance should look.
     public var unpriced: Bool
@@ -68,7 +76,7 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
 
     public init(
         id: UUID = RandomPool.uuid(), tenantID: UUID, jobID: UUID?, provider: String, model: String?, tokensIn: Int,
-        tokensOut: Int, cost: Money, unpriced: Bool, createdAt: Date
+        tokensOut: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, cost: Money, unpriced: Bool, createdAt: Date
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -77,6 +85,8 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
         self.model = model
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheWriteTokens = cacheWriteTokens
         self.cost = cost
         self.unpriced = unpriced
         self.createdAt = createdAt

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A row of the price table: USD per million tokens in and out, for one provider and model (or the
-/// provider's default).
+/// A row of the price table: USD per million tokens in and out — and for prompt tokens read from or written
+/// to a prompt cache — for one provider and model (or the provider's default).
 public struct ModelPrice: Sendable, Hashable {
     /// Prices per million tokens may have at most this many fractional digits, so that every cost is exact
     /// at `Money.fractionDigits` (10 − 6 = 4).
@@ -12,27 +12,45 @@ public struct ModelPrice: Sendable, Hashable {
     public var model: String
     public var inputPerMillion: Money
     public var outputPerMillion: Money
+    /// Prompt tokens read from a cache; nil: the input price.
+    public var cacheReadPerMillion: Money?
+    /// Prompt tokens written to a cache; nil: the input price.
+    public var cacheWritePerMillion: Money?
     public var imagePrice: Money?
     public var isDefault: Bool
     public var updatedAt: Date
 
     public init(
         id: UUID = UUID(), provider: String, model: String, inputPerMillion: Money, outputPerMillion: Money,
-        imagePrice: Money? = nil, isDefault: Bool = false, updatedAt: Date = Date()
+        cacheReadPerMillion: Money? = nil, cacheWritePerMillion: Money? = nil, imagePrice: Money? = nil, isDefault: Bool = false,
+        updatedAt: Date = Date()
     ) {
         self.id = id
         self.provider = provider
         self.model = model
         self.inputPerMillion = inputPerMillion
         self.outputPerMillion = outputPerMillion
+        self.cacheReadPerMillion = cacheReadPerMillion
+        self.cacheWritePerMillion = cacheWritePerMillion
         self.imagePrice = imagePrice
         self.isDefault = isDefault
         self.updatedAt = updatedAt
     }
 
-    /// Cost of a generation: tokensIn × input/10⁶ + tokensOut × output/10⁶, exact.
+    /// Cost of a generation (SPEC §7), exact: (tokensIn − cacheRead − cacheWrite) × input + cacheRead × cache read
+    /// + cacheWrite × cache write + tokensOut × output, each price per 10⁶ tokens; a cache price that is not set is
+    /// the input price.
+    public func cost(_ tokens: TokenCounts) -> Money {
+        Money(
+            units: Self.cost(tokens: tokens.uncachedIn, perMillion: inputPerMillion)
+                + Self.cost(tokens: tokens.cacheRead, perMillion: cacheReadPerMillion ?? inputPerMillion)
+                + Self.cost(tokens: tokens.cacheWrite, perMillion: cacheWritePerMillion ?? inputPerMillion)
+                + Self.cost(tokens: tokens.tokensOut, perMillion: outputPerMillion))
+    }
+
+    /// Cost of a generation without cached prompt tokens.
     public func cost(tokensIn: Int, tokensOut: Int) -> Money {
-        Money(units: Self.cost(tokens: tokensIn, perMillion: inputPerMillion) + Self.cost(tokens: tokensOut, perMillion: outputPerMillion))
+        cost(TokenCounts(tokensIn: tokensIn, tokensOut: tokensOut))
     }
 
     static func cost(tokens: Int, perMillion price: Money) -> Int64 {
@@ -87,8 +105,12 @@ public struct PriceTable: Sendable {
         return defaults[provider]
     }
 
-    public func cost(provider: String, model: String, tokensIn: Int, tokensOut: Int) -> PricedCost {
+    public func cost(provider: String, model: String, tokens: TokenCounts) -> PricedCost {
         guard let price = price(provider: provider, model: model) else { return PricedCost(cost: .zero, unpriced: true) }
-        return PricedCost(cost: price.cost(tokensIn: tokensIn, tokensOut: tokensOut), unpriced: false)
+        return PricedCost(cost: price.cost(tokens), unpriced: false)
+    }
+
+    public func cost(provider: String, model: String, tokensIn: Int, tokensOut: Int) -> PricedCost {
+        cost(provider: provider, model: model, tokens: TokenCounts(tokensIn: tokensIn, tokensOut: tokensOut))
     }
 }

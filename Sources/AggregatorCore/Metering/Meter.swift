@@ -36,20 +36,21 @@ public struct Meter: Sendable {
     }
 
     public func generation(_ outcome: Outcome, prices: PriceTable, jobID: UUID = RandomPool.uuid()) -> Generation {
-        let tokensIn = outcome.usage?.promptTokens ?? 0
-        let tokensOut = outcome.usage?.completionTokens ?? 0
-        let priced = prices.cost(provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut)
+        let tokens = outcome.usage.map(TokenCounts.init) ?? .zero
+        let priced = prices.cost(provider: outcome.provider, model: outcome.model, tokens: tokens)
         let job = Job(
             id: jobID, tenantID: outcome.tenantID, type: .text, status: outcome.error == nil ? .completed : .failed,
             // Without STORE_PROMPTS the messages are never written out.
             input: storePrompts ? Self.inputText(outcome.messages) : "[redacted]",
             result: outcome.output.map { storePrompts ? $0 : "[redacted]" }, error: outcome.error,
-            provider: outcome.provider, model: outcome.model, tokensIn: tokensIn, tokensOut: tokensOut, cost: priced.cost,
+            provider: outcome.provider, model: outcome.model, tokensIn: tokens.tokensIn, tokensOut: tokens.tokensOut,
+            cacheReadTokens: tokens.cacheRead, cacheWriteTokens: tokens.cacheWrite, cost: priced.cost,
             createdAt: outcome.startedAt, updatedAt: outcome.finishedAt, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt)
         let usage = outcome.usage.map { _ in
             UsageRecord(
-                tenantID: outcome.tenantID, jobID: jobID, provider: outcome.provider, model: outcome.model, tokensIn: tokensIn,
-                tokensOut: tokensOut, cost: priced.cost, unpriced: priced.unpriced, createdAt: outcome.finishedAt)
+                tenantID: outcome.tenantID, jobID: jobID, provider: outcome.provider, model: outcome.model, tokensIn: tokens.tokensIn,
+                tokensOut: tokens.tokensOut, cacheReadTokens: tokens.cacheRead, cacheWriteTokens: tokens.cacheWrite, cost: priced.cost,
+                unpriced: priced.unpriced, createdAt: outcome.finishedAt)
         }
         return Generation(job: job, usage: usage)
     }

@@ -79,11 +79,14 @@ public struct UsageAggregate: Sendable, Hashable {
     public var requests: Int
     public var tokensIn: Int
     public var tokensOut: Int
+    /// Parts of `tokensIn` read from and written to a prompt cache.
+    public var cacheReadTokens: Int
+    public var cacheWriteTokens: Int
     public var cost: Money
 
     public init(
         tenantID: UUID? = nil, provider: String? = nil, model: String? = nil, day: String? = nil, requests: Int, tokensIn: Int, tokensOut: Int,
-        cost: Money
+        cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, cost: Money
     ) {
         self.tenantID = tenantID
         self.provider = provider
@@ -92,6 +95,8 @@ public struct UsageAggregate: Sendable, Hashable {
         self.requests = requests
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheWriteTokens = cacheWriteTokens
         self.cost = cost
     }
 }

@@ -20,11 +20,19 @@ enum PricingResolvers {
         let digits = ModelPrice.maxPriceFractionDigits
         let inputPrice = try price(input["inputPricePerMillion"], "input.inputPricePerMillion", digits)
         let outputPrice = try price(input["outputPricePerMillion"], "input.outputPricePerMillion", digits)
+        // Not given (or null): cached prompt tokens cost the input price.
+        let cacheReadPrice = try input["cacheReadPricePerMillion"].optionalString.map {
+            try price(.string($0), "input.cacheReadPricePerMillion", digits)
+        }
+        let cacheWritePrice = try input["cacheWritePricePerMillion"].optionalString.map {
+            try price(.string($0), "input.cacheWritePricePerMillion", digits)
+        }
         let imagePrice = try input["imagePrice"].optionalString.map { try price(.string($0), "input.imagePrice", Money.fractionDigits) }
         let stored = try await c.services.store.upsertPrice(
             ModelPrice(
-                provider: provider, model: model, inputPerMillion: inputPrice, outputPerMillion: outputPrice, imagePrice: imagePrice,
-                isDefault: isDefault, updatedAt: Date()))
+                provider: provider, model: model, inputPerMillion: inputPrice, outputPerMillion: outputPrice,
+                cacheReadPerMillion: cacheReadPrice, cacheWritePerMillion: cacheWritePrice, imagePrice: imagePrice, isDefault: isDefault,
+                updatedAt: Date()))
         try await c.services.directory.reloadPrices()
         return stored
     }

@@ -102,6 +102,8 @@ struct SchemaTypes {
         u.add("model", GraphQLString) { $0.model }
         u.add("tokensIn", GraphQLNonNull(GraphQLInt)) { $0.tokensIn }
         u.add("tokensOut", GraphQLNonNull(GraphQLInt)) { $0.tokensOut }
+        u.add("cacheReadTokens", GraphQLNonNull(GraphQLInt)) { $0.cacheReadTokens }
+        u.add("cacheWriteTokens", GraphQLNonNull(GraphQLInt)) { $0.cacheWriteTokens }
         u.add("cost", GraphQLNonNull(decimal)) { $0.cost }
         u.add("createdAt", GraphQLNonNull(dateTime)) { $0.createdAt }
         usageRecord = try GraphQLObjectType(name: "UsageRecord", fields: u.fields)
@@ -114,6 +116,8 @@ struct SchemaTypes {
         a.add("requests", GraphQLNonNull(GraphQLInt)) { $0.requests }
         a.add("tokensIn", GraphQLNonNull(GraphQLInt)) { $0.tokensIn }
         a.add("tokensOut", GraphQLNonNull(GraphQLInt)) { $0.tokensOut }
+        a.add("cacheReadTokens", GraphQLNonNull(GraphQLInt)) { $0.cacheReadTokens }
+        a.add("cacheWriteTokens", GraphQLNonNull(GraphQLInt)) { $0.cacheWriteTokens }
         a.add("cost", GraphQLNonNull(decimal)) { $0.cost }
         usageAggregate = try GraphQLObjectType(name: "UsageAggregate", fields: a.fields)
 
@@ -123,6 +127,8 @@ struct SchemaTypes {
         mp.add("model", GraphQLNonNull(GraphQLString)) { $0.model }
         mp.add("inputPricePerMillion", GraphQLNonNull(decimal)) { $0.inputPerMillion }
         mp.add("outputPricePerMillion", GraphQLNonNull(decimal)) { $0.outputPerMillion }
+        mp.add("cacheReadPricePerMillion", decimal) { $0.cacheReadPerMillion }
+        mp.add("cacheWritePricePerMillion", decimal) { $0.cacheWritePerMillion }
         mp.add("imagePrice", decimal) { $0.imagePrice }
         mp.add("isDefault", GraphQLNonNull(GraphQLBoolean)) { $0.isDefault }
         mp.add("updatedAt", GraphQLNonNull(dateTime)) { $0.updatedAt }
@@ -135,6 +141,8 @@ struct SchemaTypes {
                 "model": InputObjectField(type: GraphQLNonNull(GraphQLString)),
                 "inputPricePerMillion": InputObjectField(type: GraphQLNonNull(decimal)),
                 "outputPricePerMillion": InputObjectField(type: GraphQLNonNull(decimal)),
+                "cacheReadPricePerMillion": InputObjectField(type: decimal),
+                "cacheWritePricePerMillion": InputObjectField(type: decimal),
                 "imagePrice": InputObjectField(type: decimal),
                 "isDefault": InputObjectField(type: GraphQLBoolean),
             ])

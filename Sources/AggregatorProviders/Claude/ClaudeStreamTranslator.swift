@@ -60,6 +60,8 @@ struct ClaudeStreamTranslator {
         case .messageStart(let message):
             usage = usage.updated(with: message.usage)
             emit(ChunkDelta())
+            // The prompt's counts are known now: a stream cut short before `message_stop` is metered from them.
+            if let first = out.indices.first { out[first].usageSoFar = usage.openAI }
         case .contentBlockStart(_, .text(let text)):
             // In JSON mode the content is the tool's input; text around it would make it unparseable.
             emit(ChunkDelta(content: text.isEmpty || jsonTool != nil ? nil : text))

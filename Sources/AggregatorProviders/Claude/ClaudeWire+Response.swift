@@ -37,10 +37,13 @@ extension ClaudeWire {
         }
 
         /// As OpenAI counts it: every prompt token (fresh, cache writes, cache reads) is a prompt token, and
-        /// the cache reads are its `cached_tokens` (WIRE §2.8, §5.20).
+        /// the cache reads are its `cached_tokens` (WIRE §2.8, §5.20). The cache writes ride along for metering
+        /// (`cacheWriteTokens`), not shown to the client.
         var openAI: AggregatorWire.Usage {
             let prompt = (inputTokens ?? 0) + (cacheCreationInputTokens ?? 0) + (cacheReadInputTokens ?? 0)
-            return AggregatorWire.Usage(promptTokens: prompt, completionTokens: outputTokens ?? 0, cachedTokens: cacheReadInputTokens)
+            return AggregatorWire.Usage(
+                promptTokens: prompt, completionTokens: outputTokens ?? 0, cachedTokens: cacheReadInputTokens,
+                cacheWriteTokens: cacheCreationInputTokens)
         }
     }
 

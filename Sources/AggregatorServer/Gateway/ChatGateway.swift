@@ -93,9 +93,18 @@ public struct ChatGateway: Sendable {
         return generation
     }
 
-    /// Usage for a generation whose upstream did not report it (a stream cut short): the stub's counting rule.
-    func estimate(_ request: ChatCompletionRequest, output: String) -> Usage {
-        Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: output.isEmpty ? 0 : TokenEstimator.tokens(output))
+    /// Usage for a generation whose upstream did not report it (a stream cut short): the stub's counting rule,
+    /// except for what the upstream did report before it stopped (`reported`, e.g. Claude's `message_start`): its
+    /// prompt, cache read and cache write counts are the provider's own, and its completion count is the larger of
+    /// the two.
+    func estimate(_ request: ChatCompletionRequest, output: String, reported: Usage? = nil) -> Usage {
+        let completion = output.isEmpty ? 0 : TokenEstimator.tokens(output)
+        guard let reported else {
+            return Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: completion)
+        }
+        return Usage(
+            promptTokens: reported.promptTokens, completionTokens: max(reported.completionTokens, completion),
+            cachedTokens: reported.cachedTokens, cacheWriteTokens: reported.cacheWriteTokens)
     }
 
     static func outputText(_ message: AssistantMessage) -> String {

@@ -9,6 +9,8 @@ struct StreamRelay {
     private(set) var text = ""
     private(set) var toolCalls: [Int: (id: String, name: String, arguments: String)] = [:]
     private(set) var usage: Usage?
+    /// What the upstream reported before its usage chunk (see `ChatCompletionChunk.usageSoFar`).
+    private(set) var usageSoFar: Usage?
     private(set) var model: String?
 
     init(wantsUsage: Bool) { self.wantsUsage = wantsUsage }
@@ -17,6 +19,7 @@ struct StreamRelay {
     mutating func frame(for chunk: ChatCompletionChunk) -> [UInt8]? {
         if model == nil, !chunk.model.isEmpty { model = chunk.model }
         if let usage = chunk.usage { self.usage = usage }
+        if let soFar = chunk.usageSoFar { usageSoFar = soFar }
         for choice in chunk.choices {
             if let content = choice.delta.content { text += content }
             for call in choice.delta.toolCalls ?? [] {

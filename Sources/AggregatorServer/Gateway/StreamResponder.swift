@@ -61,7 +61,8 @@ struct StreamResponder: Sendable {
                 let failure = clientGone || (Task.isCancelled && upstreamFailure == nil) ? "client disconnected" : upstreamFailure?.kind
                 let generation = gateway.record(
                     tenantID: tenantID, target: target, request: request, output: relay.output, error: failure,
-                    usage: relay.usage ?? gateway.estimate(request, output: relay.producedText), started: started, jobID: jobID)
+                    usage: relay.usage ?? gateway.estimate(request, output: relay.producedText, reported: relay.usageSoFar), started: started,
+                    jobID: jobID)
                 if clientGone { return }
                 if let upstreamFailure {
                     logger.warning("stream failed after it began", metadata: ["error": "\(upstreamFailure.kind)"])

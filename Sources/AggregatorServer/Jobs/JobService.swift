@@ -70,6 +70,8 @@ public struct JobService: Sendable {
                     finished.model = generation.job.model
                     finished.tokensIn = generation.job.tokensIn
                     finished.tokensOut = generation.job.tokensOut
+                    finished.cacheReadTokens = generation.job.cacheReadTokens
+                    finished.cacheWriteTokens = generation.job.cacheWriteTokens
                     finished.cost = generation.job.cost
                 } catch let error as GatewayError {
                     finished.status = .failed

@@ -97,6 +97,43 @@ extension Migration {
             DROP TABLE tenants;
             """#
         ),
+        Migration(
+            version: 2, name: "cache_tokens",
+            up: #"""
+            -- Cached prompt tokens (SPEC §7): the parts of tokens_in read from and written to a prompt cache, kept on
+            -- jobs and usage rows (rows written before read as 0), and their prices (NULL: the input price), in 1e-10 USD
+            -- per million tokens.
+
+            ALTER TABLE jobs ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE usage ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE usage ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE provider_pricing ADD COLUMN cache_read_units_per_million INTEGER;
+            ALTER TABLE provider_pricing ADD COLUMN cache_write_units_per_million INTEGER;
+
+            -- Seeded cache prices (SPEC §7), USD per million tokens × 1e10: read / write.
+            UPDATE provider_pricing SET cache_read_units_per_million = 750000000 WHERE provider = 'openai' AND model = 'gpt-4o-mini';
+            UPDATE provider_pricing SET cache_read_units_per_million = 12500000000 WHERE provider = 'openai' AND model = 'gpt-4o';
+            UPDATE provider_pricing SET cache_read_units_per_million = 300000000, cache_write_units_per_million = 3000000000
+                WHERE provider = 'claude' AND model = 'claude-3-haiku';
+            UPDATE provider_pricing SET cache_read_units_per_million = 800000000, cache_write_units_per_million = 10000000000
+                WHERE provider = 'claude' AND model = 'claude-3-5-haiku';
+            UPDATE provider_pricing SET cache_read_units_per_million = 3000000000, cache_write_units_per_million = 37500000000
+                WHERE provider = 'claude' AND model = 'claude-3-5-sonnet';
+            UPDATE provider_pricing SET cache_read_units_per_million = 15000000000, cache_write_units_per_million = 187500000000
+                WHERE provider = 'claude' AND model = 'claude-3-opus';
+            UPDATE provider_pricing SET cache_read_units_per_million = 3000000000, cache_write_units_per_million = 37500000000
+                WHERE provider = 'claude' AND model = 'claude-sonnet-4';
+            """#,
+            down: #"""
+            ALTER TABLE provider_pricing DROP COLUMN cache_write_units_per_million;
+            ALTER TABLE provider_pricing DROP COLUMN cache_read_units_per_million;
+            ALTER TABLE usage DROP COLUMN cache_write_tokens;
+            ALTER TABLE usage DROP COLUMN cache_read_tokens;
+            ALTER TABLE jobs DROP COLUMN cache_write_tokens;
+            ALTER TABLE jobs DROP COLUMN cache_read_tokens;
+            """#
+        ),
     ]
     static let postgres: [Migration] = [
         Migration(
@@ -212,6 +249,42 @@ extension Migration {
             DROP TABLE usage;
             DROP TABLE jobs;
             DROP TABLE tenants;
+            """#
+        ),
+        Migration(
+            version: 2, name: "cache_tokens",
+            up: #"""
+            -- Cached prompt tokens (SPEC §7): the parts of tokens_in read from and written to a prompt cache, kept on
+            -- jobs, usage rows and the daily rollup (rows written before read as 0), and their prices (NULL: the input
+            -- price), USD per million tokens.
+
+            ALTER TABLE jobs ADD COLUMN cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+                ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE usage ADD COLUMN cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+                ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE usage_daily ADD COLUMN cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+                ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE provider_pricing ADD COLUMN cache_read_price_per_million NUMERIC(30, 10),
+                ADD COLUMN cache_write_price_per_million NUMERIC(30, 10);
+
+            -- Seeded cache prices (SPEC §7), USD per million tokens: read / write.
+            UPDATE provider_pricing AS p SET cache_read_price_per_million = s.read_price, cache_write_price_per_million = s.write_price
+            FROM (VALUES
+                ('openai', 'gpt-4o-mini', 0.075, NULL::numeric),
+                ('openai', 'gpt-4o', 1.25, NULL),
+                ('claude', 'claude-3-haiku', 0.03, 0.30),
+                ('claude', 'claude-3-5-haiku', 0.08, 1.00),
+                ('claude', 'claude-3-5-sonnet', 0.30, 3.75),
+                ('claude', 'claude-3-opus', 1.50, 18.75),
+                ('claude', 'claude-sonnet-4', 0.30, 3.75)
+            ) AS s (provider, model, read_price, write_price)
+            WHERE p.provider = s.provider AND p.model = s.model;
+            """#,
+            down: #"""
+            ALTER TABLE provider_pricing DROP COLUMN cache_write_price_per_million, DROP COLUMN cache_read_price_per_million;
+            ALTER TABLE usage_daily DROP COLUMN cache_write_tokens, DROP COLUMN cache_read_tokens;
+            ALTER TABLE usage DROP COLUMN cache_write_tokens, DROP COLUMN cache_read_tokens;
+            ALTER TABLE jobs DROP COLUMN cache_write_tokens, DROP COLUMN cache_read_tokens;
             """#
         ),
     ]

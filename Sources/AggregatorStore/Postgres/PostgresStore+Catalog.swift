@@ -3,21 +3,21 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
+    static let priceColumns = """
+        id, provider, model, input_price_per_million::text, output_price_per_million::text, cache_read_price_per_million::text, \
+        cache_write_price_per_million::text, image_price::text, is_default, updated_at
+        """
+
     static func price(_ row: PostgresRandomAccessRow) throws -> ModelPrice {
         ModelPrice(
             id: try row.uuid("id"), provider: try row.string("provider"), model: try row.string("model"),
             inputPerMillion: try row.money("input_price_per_million"), outputPerMillion: try row.money("output_price_per_million"),
-            imagePrice: try row.optionalMoney("image_price"), isDefault: try row.bool("is_default"), updatedAt: try row.date("updated_at"))
+            cacheReadPerMillion: try row.optionalMoney("cache_read_price_per_million"),
+            cacheWritePerMillion: try row.optionalMoney("cache_write_price_per_million"), imagePrice: try row.optionalMoney("image_price"), isDefault: try row.bool("is_default"), updatedAt: try row.date("updated_at"))
     }
 
     public func prices() async throws -> [ModelPrice] {
-        try await query(
-            """
-            SELECT id, provider, model, input_price_per_million::text, output_price_per_million::text, image_price::text,
-                is_default, updated_at
-            FROM provider_pricing ORDER BY provider, model
-            """
-        ).map(Self.price)
+        try await query("SELECT \(unescaped: Self.priceColumns) FROM provider_pricing ORDER BY provider, model").map(Self.price)
     }
 
     public func upsertPrice(_ price: ModelPrice) async throws -> ModelPrice {
@@ -32,18 +32,21 @@ extension PostgresStore {
             let rows = try await connection.query(
                 """
                 INSERT INTO provider_pricing
-                    (id, provider, model, input_price_per_million, output_price_per_million, image_price, is_default, updated_at)
+                    (id, provider, model, input_price_per_million, output_price_per_million, cache_read_price_per_million,
+                    cache_write_price_per_million, image_price, is_default, updated_at)
                 VALUES (\(price.id), \(price.provider), \(price.model), \(NumericMoney(price.inputPerMillion)),
-                    \(NumericMoney(price.outputPerMillion)), \(price.imagePrice.map(NumericMoney.init)), \(price.isDefault),
+                    \(NumericMoney(price.outputPerMillion)), \(price.cacheReadPerMillion.map(NumericMoney.init)),
+                    \(price.cacheWritePerMillion.map(NumericMoney.init)), \(price.imagePrice.map(NumericMoney.init)), \(price.isDefault),
                     date_trunc('milliseconds', now()))
                 ON CONFLICT (provider, model) DO UPDATE SET
                     input_price_per_million = excluded.input_price_per_million,
                     output_price_per_million = excluded.output_price_per_million,
+                    cache_read_price_per_million = excluded.cache_read_price_per_million,
+                    cache_write_price_per_million = excluded.cache_write_price_per_million,
                     image_price = excluded.image_price,
                     is_default = excluded.is_default,
                     updated_at = excluded.updated_at
-                RETURNING id, provider, model, input_price_per_million::text, output_price_per_million::text, image_price::text,
-                    is_default, updated_at
+                RETURNING \(unescaped: Self.priceColumns)
                 """, logger: logger
             ).collect()
             guard let row = rows.first else { throw PostgresStoreError.unexpectedValue(column: "provider_pricing") }

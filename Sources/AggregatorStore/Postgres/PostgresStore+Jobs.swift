@@ -22,7 +22,8 @@ extension PostgresStore: JobStore {
         try await !query(
             """
             UPDATE jobs SET status = \(job.status.rawValue), result = \(job.result), error = \(job.error), provider = \(job.provider),
-                model = \(job.model), tokens_in = \(job.tokensIn), tokens_out = \(job.tokensOut), cost = \(NumericMoney(job.cost)),
+                model = \(job.model), tokens_in = \(job.tokensIn), tokens_out = \(job.tokensOut),
+                cache_read_tokens = \(job.cacheReadTokens), cache_write_tokens = \(job.cacheWriteTokens), cost = \(NumericMoney(job.cost)),
                 updated_at = \(job.updatedAt.wholeMillis), finished_at = \(job.finishedAt?.wholeMillis)
             WHERE id = \(job.id) AND status = 'processing'
             RETURNING id

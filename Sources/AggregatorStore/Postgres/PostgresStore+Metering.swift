@@ -4,11 +4,14 @@ import PostgresNIO
 
 extension PostgresStore {
     static let jobColumns = """
-        id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cost::text, \
-        created_at, updated_at, started_at, finished_at
+        id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cache_read_tokens, \
+        cache_write_tokens, cost::text, created_at, updated_at, started_at, finished_at
         """
-    static let usageColumns = "id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cost::text, unpriced, created_at"
-    /// Rows per multi-row INSERT (16 binds a job row; PostgreSQL allows 65,535 binds a statement).
+    static let usageColumns = """
+        id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost::text, unpriced, \
+        created_at
+        """
+    /// Rows per multi-row INSERT (18 binds a job row; PostgreSQL allows 65,535 binds a statement).
     static let rowsPerInsert = 1_000
 
     static func job(_ row: PostgresRandomAccessRow) throws -> Job {
@@ -19,6 +22,7 @@ extension PostgresStore {
             id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"), type: type, status: status, input: try row.string("input"),
             result: try row.optionalString("result"), error: try row.optionalString("error"), provider: try row.optionalString("provider"),
             model: try row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+            cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
             cost: try row.money("cost"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             startedAt: try row.optionalDate("started_at"), finishedAt: try row.optionalDate("finished_at"))
     }
@@ -27,11 +31,12 @@ extension PostgresStore {
         UsageRecord(
             id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"), jobID: try row.value("job_id", as: UUID?.self),
             provider: try row.string("provider"), model: try row.optionalString("model"), tokensIn: try row.int("tokens_in"),
-            tokensOut: try row.int("tokens_out"), cost: try row.money("cost"), unpriced: try row.bool("unpriced"),
+            tokensOut: try row.int("tokens_out"), cacheReadTokens: try row.int("cache_read_tokens"),
+            cacheWriteTokens: try row.int("cache_write_tokens"), cost: try row.money("cost"), unpriced: try row.bool("unpriced"),
             createdAt: try row.date("created_at"))
     }
 
-    /// `(…16 job values…)` appended as binds.
+    /// `(…18 job values…)` appended as binds.
     static func appendValues(of job: Job, to sql: inout PostgresQuery.StringInterpolation) {
         sql.appendLiteral("(")
         sql.appendInterpolation(job.id)
@@ -56,6 +61,10 @@ extension PostgresStore {
         sql.appendLiteral(", ")
         sql.appendInterpolation(job.tokensOut)
         sql.appendLiteral(", ")
+        sql.appendInterpolation(job.cacheReadTokens)
+        sql.appendLiteral(", ")
+        sql.appendInterpolation(job.cacheWriteTokens)
+        sql.appendLiteral(", ")
         sql.appendInterpolation(NumericMoney(job.cost))
         sql.appendLiteral(", ")
         sql.appendInterpolation(job.createdAt.wholeMillis)
@@ -72,8 +81,8 @@ extension PostgresStore {
         var sql = PostgresQuery.StringInterpolation.empty
         sql.appendLiteral(
             """
-            INSERT INTO jobs (id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cost,
-                created_at, updated_at, started_at, finished_at) VALUES
+            INSERT INTO jobs (id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out,
+                cache_read_tokens, cache_write_tokens, cost, created_at, updated_at, started_at, finished_at) VALUES
             """)
         for (index, job) in jobs.enumerated() {
             sql.appendLiteral(index == 0 ? " " : ", ")
@@ -84,16 +93,20 @@ extension PostgresStore {
     }
 
     /// Adds the rows of a preceding `inserted` CTE (tenant_id, created_at, provider, model, tokens_in,
-    /// tokens_out, cost) to the daily rollup: the statement's second half, shared by every writer of usage.
+    /// tokens_out, cache_read_tokens, cache_write_tokens, cost) to the daily rollup: the statement's second half,
+    /// shared by every writer of usage.
     static let rollupFromInserted = """
-        INSERT INTO usage_daily AS d (tenant_id, day, provider, model, requests, tokens_in, tokens_out, cost)
+        INSERT INTO usage_daily AS d (tenant_id, day, provider, model, requests, tokens_in, tokens_out, cache_read_tokens,
+            cache_write_tokens, cost)
         SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, provider, coalesce(model, ''), count(*), sum(tokens_in),
-            sum(tokens_out), sum(cost)
+            sum(tokens_out), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost)
         FROM inserted GROUP BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, day, provider, model) DO UPDATE SET
             requests = d.requests + excluded.requests,
             tokens_in = d.tokens_in + excluded.tokens_in,
             tokens_out = d.tokens_out + excluded.tokens_out,
+            cache_read_tokens = d.cache_read_tokens + excluded.cache_read_tokens,
+            cache_write_tokens = d.cache_write_tokens + excluded.cache_write_tokens,
             cost = d.cost + excluded.cost
         """
 
@@ -103,7 +116,8 @@ extension PostgresStore {
         sql.appendLiteral(
             """
             WITH inserted AS (
-                INSERT INTO usage (id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cost, unpriced, created_at) VALUES
+                INSERT INTO usage (id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens,
+                    cost, unpriced, created_at) VALUES
             """)
         for (index, usage) in rows.enumerated() {
             sql.appendLiteral(index == 0 ? " (" : ", (")
@@ -121,6 +135,10 @@ extension PostgresStore {
             sql.appendLiteral(", ")
             sql.appendInterpolation(usage.tokensOut)
             sql.appendLiteral(", ")
+            sql.appendInterpolation(usage.cacheReadTokens)
+            sql.appendLiteral(", ")
+            sql.appendInterpolation(usage.cacheWriteTokens)
+            sql.appendLiteral(", ")
             sql.appendInterpolation(NumericMoney(usage.cost))
             sql.appendLiteral(", ")
             sql.appendInterpolation(usage.unpriced)
@@ -128,7 +146,7 @@ extension PostgresStore {
             sql.appendInterpolation(usage.createdAt.wholeMillis)
             sql.appendLiteral(")")
         }
-        sql.appendLiteral("\n    ON CONFLICT DO NOTHING\n    RETURNING tenant_id, created_at, provider, model, tokens_in, tokens_out, cost\n)\n")
+        sql.appendLiteral("\n    ON CONFLICT DO NOTHING\n    RETURNING tenant_id, created_at, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost\n)\n")
         sql.appendLiteral(rollupFromInserted)
         return PostgresQuery(stringInterpolation: sql)
     }

@@ -64,13 +64,17 @@ extension PostgresStore {
         sql.appendLiteral(
             """
             coalesce(sum(requests), 0)::bigint AS requests, coalesce(sum(tokens_in), 0)::bigint AS tokens_in,
-            coalesce(sum(tokens_out), 0)::bigint AS tokens_out, coalesce(sum(cost), 0)::numeric(30, 10)::text AS cost
+            coalesce(sum(tokens_out), 0)::bigint AS tokens_out, coalesce(sum(cache_read_tokens), 0)::bigint AS cache_read_tokens,
+            coalesce(sum(cache_write_tokens), 0)::bigint AS cache_write_tokens, coalesce(sum(cost), 0)::numeric(30, 10)::text AS cost
             FROM (
             """)
         var parts = 0
         if range.useRollup {
             sql.appendLiteral(
-                "SELECT tenant_id, day, provider, model, requests, tokens_in, tokens_out, cost FROM usage_daily WHERE TRUE")
+                """
+                SELECT tenant_id, day, provider, model, requests, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost
+                FROM usage_daily WHERE TRUE
+                """)
             sql.appendFilter("tenant_id = ", tenantID)
             sql.appendFilter("day >= ", range.firstDay, cast: "::date")
             sql.appendFilter("day < ", range.endDay, cast: "::date")
@@ -81,7 +85,7 @@ extension PostgresStore {
             sql.appendLiteral(
                 """
                 SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, provider, coalesce(model, '') AS model,
-                    1 AS requests, tokens_in, tokens_out, cost FROM usage WHERE TRUE
+                    1 AS requests, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost FROM usage WHERE TRUE
                 """)
             sql.appendFilter("tenant_id = ", tenantID)
             sql.appendFilter("created_at >= ", interval.from)
@@ -109,7 +113,9 @@ extension PostgresStore {
                 provider: keys.contains(.provider) ? try row.optionalString("provider") : nil,
                 model: keys.contains(.model) ? try row.optionalString("model") : nil,
                 day: keys.contains(.day) ? try row.optionalString("day") : nil,
-                requests: requests, tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"), cost: try row.money("cost"))
+                requests: requests, tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+                cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
+                cost: try row.money("cost"))
         }
     }
 }

@@ -3,14 +3,17 @@ import Foundation
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let priceColumns =
-        "id, provider, model, input_units_per_million, output_units_per_million, image_price_units, is_default, updated_at"
+    static let priceColumns = """
+        id, provider, model, input_units_per_million, output_units_per_million, cache_read_units_per_million, \
+        cache_write_units_per_million, image_price_units, is_default, updated_at
+        """
 
     static func price(_ row: SQLiteRow) throws -> ModelPrice {
         ModelPrice(
             id: try row.uuid("id"), provider: try row.string("provider"), model: try row.string("model"),
             inputPerMillion: try row.money("input_units_per_million"), outputPerMillion: try row.money("output_units_per_million"),
-            imagePrice: row.column("image_price_units")?.integer.map { Money(units: Int64($0)) },
+            cacheReadPerMillion: row.optionalMoney("cache_read_units_per_million"),
+            cacheWritePerMillion: row.optionalMoney("cache_write_units_per_million"), imagePrice: row.optionalMoney("image_price_units"),
             isDefault: try row.bool("is_default"), updatedAt: try row.date("updated_at"))
     }
 
@@ -27,17 +30,20 @@ extension SQLiteStore {
             }
             _ = try await db.unlockedRows(
                 """
-                INSERT INTO provider_pricing (\(Self.priceColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO provider_pricing (\(Self.priceColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, model) DO UPDATE SET
                     input_units_per_million = excluded.input_units_per_million,
                     output_units_per_million = excluded.output_units_per_million,
+                    cache_read_units_per_million = excluded.cache_read_units_per_million,
+                    cache_write_units_per_million = excluded.cache_write_units_per_million,
                     image_price_units = excluded.image_price_units,
                     is_default = excluded.is_default,
                     updated_at = excluded.updated_at
                 """,
                 [
                     .text(price.id), .text(price.provider), .text(price.model), .money(price.inputPerMillion),
-                    .money(price.outputPerMillion), price.imagePrice.map { .money($0) } ?? .null,
+                    .money(price.outputPerMillion), .optionalMoney(price.cacheReadPerMillion), .optionalMoney(price.cacheWritePerMillion),
+                    .optionalMoney(price.imagePrice),
                     .integer(price.isDefault ? 1 : 0), .date(Date()),
                 ])
             let rows = try await db.unlockedRows(

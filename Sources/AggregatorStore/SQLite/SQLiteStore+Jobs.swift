@@ -5,7 +5,7 @@ import SQLiteNIO
 extension SQLiteStore: JobStore {
     public func insertJob(_ job: Job) async throws {
         _ = try await rows(
-            "INSERT INTO jobs (\(Self.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.jobBinds(job))
+            "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: 1, columns: Self.jobColumnCount))", Self.jobBinds(job))
     }
 
     public func claimJob(id: UUID, at: Date) async throws -> Job? {
@@ -24,12 +24,13 @@ extension SQLiteStore: JobStore {
             _ = try await db.unlockedRows(
                 """
                 UPDATE jobs SET status = ?, result = ?, error = ?, provider = ?, model = ?, tokens_in = ?, tokens_out = ?,
-                    cost_units = ?, updated_at = ?, finished_at = ?
+                    cache_read_tokens = ?, cache_write_tokens = ?, cost_units = ?, updated_at = ?, finished_at = ?
                 WHERE id = ? AND status = 'processing'
                 """,
                 [
                     .text(job.status.rawValue), .optional(job.result), .optional(job.error), .optional(job.provider), .optional(job.model),
-                    .integer(job.tokensIn), .integer(job.tokensOut), .money(job.cost), .date(job.updatedAt), .optionalDate(job.finishedAt),
+                    .integer(job.tokensIn), .integer(job.tokensOut), .integer(job.cacheReadTokens), .integer(job.cacheWriteTokens),
+                    .money(job.cost), .date(job.updatedAt), .optionalDate(job.finishedAt),
                     .text(job.id),
                 ])
             return try await db.unlockedRows("SELECT changes() AS n").first?.int("n") == 1
@@ -151,8 +152,11 @@ extension SQLiteStore: JobStore {
             }
         }
         let groupColumns = keys.map { $0 == .day ? "day" : ($0 == .tenant ? "tenant_id" : $0.rawValue) }
-        let select = (columns + ["count(*) AS requests", "sum(tokens_in) AS tokens_in", "sum(tokens_out) AS tokens_out", "sum(cost_units) AS cost_units"])
-            .joined(separator: ", ")
+        let sums = [
+            "count(*) AS requests", "sum(tokens_in) AS tokens_in", "sum(tokens_out) AS tokens_out", "sum(cache_read_tokens) AS cache_read_tokens",
+            "sum(cache_write_tokens) AS cache_write_tokens", "sum(cost_units) AS cost_units",
+        ]
+        let select = (columns + sums).joined(separator: ", ")
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let group = groupColumns.isEmpty ? "" : " GROUP BY " + groupColumns.joined(separator: ", ") + " ORDER BY " + groupColumns.joined(separator: ", ")
         let rows = try await rows("SELECT \(select) FROM usage\(whereClause)\(group)", binds)
@@ -164,7 +168,9 @@ extension SQLiteStore: JobStore {
                 provider: keys.contains(.provider) ? row.optionalString("provider") : nil,
                 model: keys.contains(.model) ? row.optionalString("model") : nil,
                 day: keys.contains(.day) ? row.optionalString("day") : nil,
-                requests: requests, tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"), cost: try row.money("cost_units"))
+                requests: requests, tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+                cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
+                cost: try row.money("cost_units"))
         }
     }
 }

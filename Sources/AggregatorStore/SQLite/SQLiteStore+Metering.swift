@@ -4,10 +4,15 @@ import SQLiteNIO
 
 extension SQLiteStore {
     static let jobColumns = """
-        id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cost_units, \
-        created_at, updated_at, started_at, finished_at
+        id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cache_read_tokens, \
+        cache_write_tokens, cost_units, created_at, updated_at, started_at, finished_at
         """
-    static let usageColumns = "id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cost_units, unpriced, created_at"
+    static let jobColumnCount = 18
+    static let usageColumns = """
+        id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_units, unpriced, \
+        created_at
+        """
+    static let usageColumnCount = 12
 
     static func job(_ row: SQLiteRow) throws -> Job {
         guard let type = JobType(rawValue: try row.string("type")), let status = JobStatus(rawValue: try row.string("status")) else {
@@ -17,6 +22,7 @@ extension SQLiteStore {
             id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"), type: type, status: status, input: try row.string("input"),
             result: row.optionalString("result"), error: row.optionalString("error"), provider: row.optionalString("provider"),
             model: row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+            cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
             cost: try row.money("cost_units"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             startedAt: row.optionalDate("started_at"), finishedAt: row.optionalDate("finished_at"))
     }
@@ -26,6 +32,7 @@ extension SQLiteStore {
             id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),
             jobID: row.optionalString("job_id").flatMap(UUID.init(uuidString:)), provider: try row.string("provider"),
             model: row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
+            cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
             cost: try row.money("cost_units"), unpriced: try row.bool("unpriced"), createdAt: try row.date("created_at"))
     }
 
@@ -33,12 +40,12 @@ extension SQLiteStore {
         [
             .text(job.id), .text(job.tenantID), .text(job.type.rawValue), .text(job.status.rawValue), .text(job.input),
             .optional(job.result), .optional(job.error), .optional(job.provider), .optional(job.model), .integer(job.tokensIn),
-            .integer(job.tokensOut), .money(job.cost), .date(job.createdAt), .date(job.updatedAt), .optionalDate(job.startedAt),
-            .optionalDate(job.finishedAt),
+            .integer(job.tokensOut), .integer(job.cacheReadTokens), .integer(job.cacheWriteTokens), .money(job.cost),
+            .date(job.createdAt), .date(job.updatedAt), .optionalDate(job.startedAt), .optionalDate(job.finishedAt),
         ]
     }
 
-    /// Rows per multi-row INSERT: each statement is one hop to SQLite's thread, and 100 jobs rows are 1,600 binds,
+    /// Rows per multi-row INSERT: each statement is one hop to SQLite's thread, and 100 jobs rows are 1,800 binds,
     /// far under SQLite's limit of 32,766.
     static let rowsPerInsert = 100
 
@@ -74,12 +81,12 @@ extension SQLiteStore {
     /// The job rows and usage rows of `chunk`, one multi-row INSERT each; rows already stored are skipped.
     static func insert(_ chunk: [Generation], _ db: SQLiteLane) async throws {
         _ = try await db.unlockedRows(
-            "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: 16)) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: Self.jobColumnCount)) ON CONFLICT (id) DO NOTHING",
             chunk.flatMap { Self.jobBinds($0.job) })
         let usage = chunk.compactMap(\.usage)
         if !usage.isEmpty {
             _ = try await db.unlockedRows(
-                "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: 10)) ON CONFLICT DO NOTHING",
+                "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: Self.usageColumnCount)) ON CONFLICT DO NOTHING",
                 usage.flatMap(Self.usageBinds))
         }
     }
@@ -93,7 +100,8 @@ extension SQLiteStore {
     static func usageBinds(_ usage: UsageRecord) -> [SQLiteData] {
         [
             .text(usage.id), .text(usage.tenantID), usage.jobID.map { .text($0) } ?? .null, .text(usage.provider), .optional(usage.model),
-            .integer(usage.tokensIn), .integer(usage.tokensOut), .money(usage.cost), .integer(usage.unpriced ? 1 : 0), .date(usage.createdAt),
+            .integer(usage.tokensIn), .integer(usage.tokensOut), .integer(usage.cacheReadTokens), .integer(usage.cacheWriteTokens),
+            .money(usage.cost), .integer(usage.unpriced ? 1 : 0), .date(usage.createdAt),
         ]
     }
 

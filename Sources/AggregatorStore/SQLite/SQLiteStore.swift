@@ -182,6 +182,7 @@ extension SQLiteData {
     static func optionalDate(_ date: Date?) -> SQLiteData { date.map { .date($0) } ?? .null }
     static func optional(_ text: String?) -> SQLiteData { text.map { .text($0) } ?? .null }
     static func money(_ money: Money) -> SQLiteData { .integer(Int(money.units)) }
+    static func optionalMoney(_ money: Money?) -> SQLiteData { money.map { .money($0) } ?? .null }
 }
 
 struct RowError: Error, CustomStringConvertible {
@@ -220,4 +221,6 @@ extension SQLiteRow {
     }
 
     func money(_ name: String) throws -> Money { Money(units: Int64(try int(name))) }
+
+    func optionalMoney(_ name: String) -> Money? { column(name)?.integer.map { Money(units: Int64($0)) } }
 }

@@ -11,7 +11,7 @@ extension JSONReader {
 
 extension Usage: JSONReadable {
     public init(reading r: inout JSONReader) throws {
-        var prompt: Int?, completion: Int?, total: Int?, cached: Int?
+        var prompt: Int?, completion: Int?, total: Int?, cached: Int?, cacheWrite: Int?
         var details = JSONObject(), unknown = JSONObject()
         try r.readObject { r, key in
             switch key {
@@ -22,12 +22,20 @@ extension Usage: JSONReadable {
                 // Lenient: details that are not an object are ignored.
                 guard r.nextIsObject else { return try r.skipValue() }
                 try r.readObject { r, key in
-                    if key == "cached_tokens" { cached = try r.readOptionalInt() } else { details[key] = try r.readValue() }
+                    switch key {
+                    case "cached_tokens": cached = try r.readOptionalInt()
+                    case "cache_write_tokens":
+                        // Metered, and passed through to the client untouched among the other details.
+                        let value = try r.readValue()
+                        if case .int(let n) = value { cacheWrite = Int(n) }
+                        details[key] = value
+                    default: details[key] = try r.readValue()
+                    }
                 }
             default: unknown[key] = try r.readValue()
             }
         }
-        self.init(promptTokens: prompt ?? 0, completionTokens: completion ?? 0, cachedTokens: cached)
+        self.init(promptTokens: prompt ?? 0, completionTokens: completion ?? 0, cachedTokens: cached, cacheWriteTokens: cacheWrite)
         totalTokens = total ?? (promptTokens + completionTokens)
         promptDetails = details
         extra = unknown

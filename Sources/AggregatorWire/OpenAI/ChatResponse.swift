@@ -15,16 +15,22 @@ public struct Usage: Sendable, Hashable {
     public var totalTokens: Int
     /// Part of `promptTokens` served from a prompt cache.
     public var cachedTokens: Int?
+    /// Part of `promptTokens` written to a prompt cache (Anthropic's `cache_creation_input_tokens`, or
+    /// `prompt_tokens_details.cache_write_tokens` from an upstream that reports it). Read for metering only: it
+    /// is never written by itself, so the `usage` a client gets is what the upstream sent (an OpenAI-shaped
+    /// upstream's `cache_write_tokens` stays in `promptDetails`, written back as it came).
+    public var cacheWriteTokens: Int?
     /// The other members of `prompt_tokens_details` (`audio_tokens`, …) as the upstream sent them.
     public var promptDetails = JSONObject()
     /// Members we do not read (`completion_tokens_details` with reasoning tokens, …), passed through.
     public var extra = JSONObject()
 
-    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int? = nil) {
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int? = nil, cacheWriteTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.totalTokens = promptTokens + completionTokens
         self.cachedTokens = cachedTokens
+        self.cacheWriteTokens = cacheWriteTokens
     }
 }
 
@@ -204,6 +210,10 @@ public struct ChatCompletionChunk: Sendable, Hashable {
     public var usage: Usage?
     /// Top-level members we do not read (`service_tier`, `obfuscation`, …), passed through.
     public var extra = JSONObject()
+    /// Not part of the wire format, never written: the usage the upstream reported before its final count
+    /// (Anthropic's `message_start`), so that a stream cut short is metered from the provider's own prompt,
+    /// cache read and cache write counts.
+    public var usageSoFar: Usage?
 
     public init(id: String, created: Int, model: String, choices: [ChunkChoice], usage: Usage? = nil) {
         self.id = id
