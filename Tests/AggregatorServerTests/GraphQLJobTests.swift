@@ -59,6 +59,15 @@ import Testing
 
     @Test func cancelAPendingJob() async throws {
         try await TestGateway.runGraphQL { gw in
+            // The worker queues the store's pending jobs once, as it starts: a job inserted before that would run.
+            // One job through the worker first shows it has started.
+            let warm = try await gw.data(#"mutation { createJob(input: {type: TEXT, model: "stub/echo", input: "warm"}) { id } }"#, key: gw.key)
+            let warmID = try #require(warm["createJob"]["id"].string)
+            for _ in 0..<250 {
+                let status = try await gw.data(#"{ job(id: "\#(warmID)") { status } }"#, key: gw.key)["job"]["status"].string
+                if status == "COMPLETED" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let job = Job(tenantID: try #require(try await gw.store.tenants().first?.id), status: .pending, input: "later", model: "stub/echo", createdAt: Date(), updatedAt: Date())
             try await gw.jobStore.insertJob(job)
             let cancelled = try await gw.data(#"mutation { cancelJob(id: "\#(job.id.uuidString)") { status finishedAt } }"#, key: gw.key)
