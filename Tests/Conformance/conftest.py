@@ -1,4 +1,5 @@
 """Starts the real `aggregator serve` binary on a free loopback port with a temporary SQLite file."""
+import contextlib
 import os
 import re
 import signal
@@ -83,22 +84,25 @@ class Gateway:
         return code
 
 
-@pytest.fixture(scope="session")
-def gateway():
+@contextlib.contextmanager
+def running_gateway(env=None):
+    """A gateway on an empty store, with its default key read; stopped with SIGTERM at the end, which must exit 0."""
     with tempfile.TemporaryDirectory() as workdir:
-        g = Gateway(workdir).start()
+        g = Gateway(workdir, env=env).start()
         g.key = g.read_default_key()
         yield g
         if g.proc.poll() is None:
-            g.stop()
+            assert g.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def gateway():
+    with running_gateway() as g:
+        yield g
 
 
 @pytest.fixture(scope="module")
 def own_gateway():
     """A gateway of the test module's own, so that its requests leave the session gateway's metering alone."""
-    with tempfile.TemporaryDirectory() as workdir:
-        g = Gateway(workdir).start()
-        g.key = g.read_default_key()
+    with running_gateway() as g:
         yield g
-        if g.proc.poll() is None:
-            assert g.stop() == 0

@@ -8,7 +8,6 @@ cache reads)."""
 import json
 import math
 import sqlite3
-import tempfile
 import time
 import urllib.request
 from decimal import Decimal
@@ -18,7 +17,7 @@ import pytest
 from openai import OpenAI
 
 import fake_upstream
-from conftest import Gateway
+from conftest import running_gateway
 from fake_upstream import read_fixture, sse_events
 
 ADMIN_KEY = "cache-pricing-admin-key"
@@ -98,21 +97,17 @@ def fake():
 
 @pytest.fixture(scope="module")
 def gateway(fake):
-    with tempfile.TemporaryDirectory() as workdir:
-        env = {
-            "ENABLE_STUB_PROVIDER": "false",
-            "OPENAI_API_KEY": "sk-fake-openai",
-            "OPENAI_BASE_URL": fake.url + "/v1",
-            "ANTHROPIC_API_KEY": "sk-ant-fake",
-            "ANTHROPIC_BASE_URL": fake.url,
-            "UPSTREAM_TIMEOUT_SECONDS": "10",
-            "ADMIN_API_KEY": ADMIN_KEY,
-        }
-        g = Gateway(workdir, env=env).start()
-        g.key = g.read_default_key()
+    env = {
+        "ENABLE_STUB_PROVIDER": "false",
+        "OPENAI_API_KEY": "sk-fake-openai",
+        "OPENAI_BASE_URL": fake.url + "/v1",
+        "ANTHROPIC_API_KEY": "sk-ant-fake",
+        "ANTHROPIC_BASE_URL": fake.url,
+        "UPSTREAM_TIMEOUT_SECONDS": "10",
+        "ADMIN_API_KEY": ADMIN_KEY,
+    }
+    with running_gateway(env=env) as g:
         yield g
-        if g.proc.poll() is None:
-            assert g.stop() == 0
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ follows a job created through the `createJob` mutation, then finance reads its c
 
 Runs its own gateway (with an admin key) so that the session gateway's metering checks are not disturbed."""
 import json
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -12,19 +11,15 @@ from decimal import Decimal
 import pytest
 from websockets.sync.client import connect
 
-from conftest import Gateway
+from conftest import running_gateway
 
 ADMIN_KEY = "graphql-conformance-admin-key"
 
 
 @pytest.fixture(scope="module")
 def gql_gateway():
-    with tempfile.TemporaryDirectory() as workdir:
-        g = Gateway(workdir, env={"ADMIN_API_KEY": ADMIN_KEY}).start()
-        g.key = g.read_default_key()
+    with running_gateway(env={"ADMIN_API_KEY": ADMIN_KEY}) as g:
         yield g
-        if g.proc.poll() is None:
-            assert g.stop() == 0
 
 
 def graphql(gateway, query, variables=None, key=None):
