@@ -100,4 +100,26 @@ import Testing
                     == "The query's complexity is 33554432; at most 5000 is allowed. Ask for fewer fields or smaller pages.")
         }
     }
+
+    /// Introspection-only answers are kept per document and variables (they depend on nothing else): the same
+    /// document with other variables, or one that also reads data, is executed.
+    @Test func introspectionAnswersAreKeptPerDocumentAndVariables() async throws {
+        try await TestGateway.run { gw in
+            let byName = "query($n: String!) { __type(name: $n) { name kind } }"
+            for _ in 0..<2 {
+                #expect(try await gw.data(byName, variables: #"{"n":"Job"}"#, key: gw.key)["__type"]["name"].string == "Job")
+                #expect(try await gw.data(byName, variables: #"{"n":"JobStatus"}"#, key: gw.key)["__type"]["kind"].string == "ENUM")
+                #expect(try await gw.data(byName, variables: #"{"n":"Nope"}"#, key: gw.key)["__type"].isNull)
+            }
+            let mixed = "{ __typename me { name } }"
+            #expect(try await gw.data(mixed, key: gw.key)["me"]["name"].string == "default")
+            _ = try await gw.data(#"mutation { createTenant(name: "renamed") { tenant { id } } }"#, key: TestGateway.adminKey)
+            #expect(try await gw.data("{ me { name } __typename }", key: gw.key)["me"]["name"].string == "default")
+            let full = try String(contentsOfFile: "scripts/introspection.graphql", encoding: .utf8)
+            let first = try await gw.graphQL(full, key: gw.key)
+            let second = try await gw.graphQL(full, key: gw.key)
+            #expect(first.1 == second.1)
+            #expect(first.1["data"]["__schema"]["queryType"]["name"].string == "Query")
+        }
+    }
 }

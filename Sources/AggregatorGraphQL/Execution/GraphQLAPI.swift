@@ -9,6 +9,7 @@ public struct GraphQLAPI: Sendable {
     public let services: GraphQLServices
     public let limits: QueryLimits
     let logger: Logger
+    private let introspection = IntrospectionCache()
 
     public init(services: GraphQLServices, limits: QueryLimits = QueryLimits(), logger: Logger) throws {
         self.schema = try AggregatorSchema.make()
@@ -64,12 +65,19 @@ public struct GraphQLAPI: Sendable {
         if operation.operation == .subscription, measure.rootFields != 1 {
             return .failure(.invalid([Self.error("A subscription must select exactly one root field.")]))
         }
-        return .success(PreparedOperation(document: document, kind: operation.operation, operationName: operation.name?.value, variables: variables))
+        let cacheKey = IntrospectionCache.key(query: query, operation: operation, operationName: operation.name?.value, variables: variables)
+        return .success(
+            PreparedOperation(
+                document: document, kind: operation.operation, operationName: operation.name?.value, variables: variables, cacheKey: cacheKey))
     }
 
     /// Runs a query or mutation.
     public func execute(_ operation: PreparedOperation, as principal: Principal) async -> GraphQLResult {
-        await run(operation, root: (), principal: principal)
+        guard let key = operation.cacheKey else { return await run(operation, root: (), principal: principal) }
+        if let cached = introspection.result(for: key) { return cached }
+        let result = await run(operation, root: (), principal: principal)
+        introspection.store(result, for: key)
+        return result
     }
 
     /// Starts a subscription: the events it will deliver, or the errors that stopped it.

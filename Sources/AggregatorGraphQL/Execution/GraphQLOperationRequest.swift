@@ -24,6 +24,8 @@ public struct PreparedOperation: @unchecked Sendable {
     public let kind: OperationType
     public let operationName: String?
     public let variables: [String: Map]
+    /// Set when the answer depends on the document alone (introspection only): see `IntrospectionCache`.
+    let cacheKey: String?
 }
 
 /// Why a request was not run. `malformed` is the client's fault before GraphQL even starts (missing
