@@ -17,14 +17,15 @@ DURATION=${BENCH_DURATION:-10s}
 UP_PORT=18181
 GW_PORT=18182
 BARE_PORT=18183
-for port in $UP_PORT $GW_PORT $BARE_PORT; do
+OFF_PORT=18184
+for port in $UP_PORT $GW_PORT $BARE_PORT $OFF_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port is already in use (a bench left running?); stop that process first" >&2
     exit 1
   fi
 done
 work=$(mktemp -d)
-cleanup() { kill "${gw_pid:-}" "${up_pid:-}" "${bare_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${gw_pid:-}" "${up_pid:-}" "${bare_pid:-}" "${off_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 .build/release/aggregator-bench-upstream "$UP_PORT" >"$work/upstream.log" 2>&1 &
@@ -38,19 +39,29 @@ bare_pid=$!
   exec "$OLDPWD/.build/release/aggregator" serve >"$work/gateway.out" 2>"$work/gateway.log"
 ) &
 gw_pid=$!
+# The same gateway with METRICS_ENABLED=false, for the cost of recording metrics.
+(
+  mkdir -p "$work/off" && cd "$work/off"
+  export API_PORT=$OFF_PORT DATABASE_URL="sqlite://$work/off/bench.sqlite" OPENAI_API_KEY=sk-bench \
+    OPENAI_BASE_URL="http://127.0.0.1:$UP_PORT/v1" MODEL_ROUTES="bench=openai/gpt-4o-mini" LOG_LEVEL=warning METRICS_ENABLED=false
+  exec "$OLDPWD/.build/release/aggregator" serve >"$work/off/gateway.out" 2>"$work/off/gateway.log"
+) &
+off_pid=$!
 for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$GW_PORT/healthz" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$UP_PORT/v1/models" >/dev/null 2>&1 \
     && curl -s -o /dev/null "http://127.0.0.1:$BARE_PORT/" && break
   sleep 0.1
 done
 key=$(grep -o 'sk-agg-[A-Za-z0-9]*' "$work/gateway.out" | head -1)
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$OFF_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+off_key=$(grep -o 'sk-agg-[A-Za-z0-9]*' "$work/off/gateway.out" | head -1)
 
 body_plain='{"model":"bench","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say something about foxes."}]}'
 body_stream='{"model":"bench","stream":true,"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say something about foxes."}]}'
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $key"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "$key")
 wrk.body = os.getenv("BENCH_BODY")
 LUA
 
@@ -92,6 +103,20 @@ for mode in plain stream; do
     measure bare "$bare_pid" "$BARE_PORT" "$body" "$conns" "$d_p50" "$d_p99"
     measure gateway "$gw_pid" "$GW_PORT" "$body" "$conns" "$d_p50" "$d_p99"
   done
+done
+
+# Metrics on and off: the same request through the two gateways, alternating, three rounds each.
+printf '\n%-12s %5s %10s %10s %10s\n' metrics conns "req/s on" "req/s off" "on/off"
+for conns in 1 16; do
+  on_total=0; off_total=0
+  for _ in 1 2 3; do
+    read -r on_rps _ _ _ <<<"$(run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body_plain" "$conns")"
+    read -r off_rps _ _ _ <<<"$(BENCH_KEY=$off_key run "http://127.0.0.1:$OFF_PORT/v1/chat/completions" "$body_plain" "$conns")"
+    on_total=$(awk -v a="$on_total" -v b="$on_rps" 'BEGIN { print a + b }')
+    off_total=$(awk -v a="$off_total" -v b="$off_rps" 'BEGIN { print a + b }')
+  done
+  printf '%-12s %5s %10.0f %10.0f %9.1f%%\n' plain "$conns" "$(awk -v t="$on_total" 'BEGIN { print t / 3 }')" \
+    "$(awk -v t="$off_total" 'BEGIN { print t / 3 }')" "$(awk -v a="$on_total" -v b="$off_total" 'BEGIN { print a / b * 100 }')"
 done
 
 # GraphQL: an ordinary query and GraphiQL's introspection query (fragments, 13 levels), each through every

@@ -16,7 +16,7 @@ fi
 
 # Python SDK for the conformance test, in a local virtual environment.
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/python -c 'import openai, pytest, websockets, gql, requests' 2>/dev/null || .venv/bin/pip install -q openai pytest websockets 'gql[requests,websockets]'
+.venv/bin/python -c 'import openai, pytest, websockets, gql, requests, prometheus_client' 2>/dev/null || .venv/bin/pip install -q openai pytest websockets 'gql[requests,websockets]' prometheus_client
 
 swift build --build-tests
 # Swift Testing prints a line per test start; the screen gets the results and the summary, the log everything.

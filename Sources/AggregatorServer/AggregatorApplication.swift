@@ -101,7 +101,9 @@ extension AggregatorApplication {
         }
         if config.enableStub { providers.append(StubProvider()) }
         let catalog = ModelCatalog(providers: providers, directory: directory)
-        let gateway = ChatGateway(catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts))
+        let metrics = config.metricsEnabled ? GatewayMetrics(directory: directory) : nil
+        let gateway = ChatGateway(
+            catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts), metrics: metrics)
 
         // Events: every stored generation tells subscribers about its job and its usage.
         let bus: any EventBus = InProcessEventBus()
@@ -110,11 +112,12 @@ extension AggregatorApplication {
                 if generation.isNewJob { bus.publish(.jobUpdated(generation.job)) }
                 if let usage = generation.usage { bus.publish(.usageRecorded(usage)) }
             }
+            metrics?.usageRowsWritten(generations.count { $0.usage != nil })
         }
         // Async jobs run in process in embedded mode.
         var jobs: JobService?
+        let queue = InProcessJobQueue()
         if let jobStore = store as? any JobStore {
-            let queue = InProcessJobQueue()
             let service = JobService(store: jobStore, queue: queue, bus: bus, gateway: gateway)
             let ownsStore = if case .sqlite = config.store { true } else { false }
             services.append(JobWorker(jobs: service, store: jobStore, queue: queue, concurrency: 4, ownsStore: ownsStore, logger: logger))
@@ -125,6 +128,13 @@ extension AggregatorApplication {
         let router = buildRouter(
             gateway: gateway, catalog: catalog, store: store, recorder: recorder, bus: bus,
             authenticator: authenticator, config: config)
+        if let metrics {
+            router.get("/metrics") { _, _ in
+                let text = metrics.exposition(pendingUsageRows: recorder.pendingCount, queueDepth: queue.depth)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
+            }
+        }
         // GraphQL: /graphql over HTTP and WebSocket, /graphql/schema, /playground.
         var graphQLRoutes: GraphQLRoutes?
         if let jobStore = store as? any JobStore, let jobs {
@@ -154,6 +164,7 @@ extension AggregatorApplication {
         authenticator: Authenticator, config: AppConfig
     ) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
+        router.middlewares.add(MetricsMiddleware(metrics: gateway.metrics))
         router.middlewares.add(ErrorMiddleware())
         let health = HealthRoutes(store: store, recorder: recorder, catalog: catalog)
         router.get("/healthz") { request, context in health.alive(request, context: context) }

@@ -27,6 +27,8 @@ public struct AppConfig: Sendable {
     /// Bounds on each GraphQL document (`GRAPHQL_MAX_*`).
     public var graphQLLimits = QueryLimits()
     public var storePrompts = true
+    /// `GET /metrics` and the recording behind it (`METRICS_ENABLED`).
+    public var metricsEnabled = true
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
 
@@ -121,6 +123,7 @@ public struct AppConfig: Sendable {
         upstreamTimeout = .seconds(try int("UPSTREAM_TIMEOUT_SECONDS", default: 120, range: 1...86_400))
         maxRequestBytes = try int("MAX_REQUEST_BYTES", default: 10_485_760, range: 1...1_073_741_824)
         storePrompts = try bool("STORE_PROMPTS", default: true)
+        metricsEnabled = try bool("METRICS_ENABLED", default: true)
         let defaults = QueryLimits()
         graphQLLimits = QueryLimits(
             maxDepth: try int("GRAPHQL_MAX_DEPTH", default: defaults.maxDepth, range: 1...100),

@@ -10,17 +10,19 @@ public struct ChatGateway: Sendable {
     let directory: Directory
     let recorder: UsageRecorder
     let meter: Meter
+    let metrics: GatewayMetrics?
 
-    public init(catalog: ModelCatalog, directory: Directory, recorder: UsageRecorder, meter: Meter) {
+    init(catalog: ModelCatalog, directory: Directory, recorder: UsageRecorder, meter: Meter, metrics: GatewayMetrics?) {
         self.catalog = catalog
         self.directory = directory
         self.recorder = recorder
         self.meter = meter
+        self.metrics = metrics
     }
 
     /// A non-streaming answer and the provider that gave it.
-    public func complete(
-        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, asyncJobID: UUID? = nil, logger: Logger
+    func complete(
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, asyncJobID: UUID? = nil, timing: RequestTiming? = nil, logger: Logger
     ) async throws -> (ChatCompletion, Generation) {
         let jobID = asyncJobID ?? RandomPool.uuid()
         let isNewJob = asyncJobID == nil
@@ -32,7 +34,13 @@ public struct ChatGateway: Sendable {
         for (i, target) in targets.enumerated() {
             upstreamRequest.model = target.model
             do {
-                let completion = try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
+                let asked = ContinuousClock.now
+                let completion: ChatCompletion
+                do {
+                    defer { timing?.addUpstream(ContinuousClock.now - asked) }
+                    completion = try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
+                }
+                timing?.answered(provider: target.provider.name, model: target.model)
                 let message = completion.choices.first?.message
                 let generation = record(
                     tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
@@ -40,8 +48,11 @@ public struct ChatGateway: Sendable {
                     isNewJob: isNewJob)
                 return (completion, generation)
             } catch let error as UpstreamError {
+                metrics?.upstreamError(provider: target.provider.name, error)
+                timing?.answered(provider: target.provider.name, model: target.model)
                 if error.allowsFallback && i < targets.count - 1 {
                     logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
+                    metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)
                     continue
                 }
                 record(
@@ -55,8 +66,8 @@ public struct ChatGateway: Sendable {
 
     /// An open upstream stream and its target, after falling over past targets that failed before streaming.
     /// A target that refuses before streaming is metered as a failed job, like a refused plain call.
-    public func openStream(
-        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, logger: Logger
+    func openStream(
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, timing: RequestTiming? = nil, logger: Logger
     ) async throws -> (ChunkStream, ResolvedTarget) {
         let targets = try await catalog.resolve(request.model)
         var upstreamRequest = request
@@ -64,10 +75,15 @@ public struct ChatGateway: Sendable {
         for (i, target) in targets.enumerated() {
             upstreamRequest.model = target.model
             do {
+                let asked = ContinuousClock.now
+                defer { timing?.addUpstream(ContinuousClock.now - asked) }
+                timing?.answered(provider: target.provider.name, model: target.model)
                 return (try await target.provider.stream(ProviderRequest(chat: upstreamRequest, requestID: requestID)), target)
             } catch let error as UpstreamError {
+                metrics?.upstreamError(provider: target.provider.name, error)
                 if error.allowsFallback && i < targets.count - 1 {
                     logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
+                    metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)
                     continue
                 }
                 record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
@@ -90,6 +106,11 @@ public struct ChatGateway: Sendable {
             prices: directory.prices, jobID: jobID)
         generation.isNewJob = isNewJob
         recorder.record(generation)
+        if let usage = generation.usage {
+            metrics?.tokens(
+                provider: target.provider.name, model: target.model,
+                TokenCounts(tokensIn: usage.tokensIn, tokensOut: usage.tokensOut, cacheRead: usage.cacheReadTokens, cacheWrite: usage.cacheWriteTokens))
+        }
         return generation
     }
 

@@ -22,17 +22,21 @@ struct StreamResponder: Sendable {
 
     func response(
         chunks: ChunkStream, target: ResolvedTarget, request: ChatCompletionRequest, tenantID: UUID, started: Date, jobID: UUID,
-        framing: Framing, logger: Logger
+        framing: Framing, metered: (operation: GatewayMetrics.Operation, timing: RequestTiming), logger: Logger
     ) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         headers[.aggregatorProvider] = target.provider.name
         let gateway = self.gateway
+        // The stream's end is metered here; the request's head, by MetricsMiddleware.
+        metered.timing.markStreamed()
+        let clock = ContinuousClock.now - .seconds(Date().timeIntervalSince(started))
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 var relay = StreamRelay(wantsUsage: request.wantsStreamUsage)
+                var firstToken = true
                 var clientGone = false
                 var upstreamFailure: UpstreamError?
                 do {
@@ -42,6 +46,10 @@ struct StreamResponder: Sendable {
                         var frames = ByteBuffer()
                         for chunk in batch {
                             if let frame = framing.chunk(chunk, &relay) { frames.writeBytes(frame) }
+                        }
+                        if firstToken, !relay.producedText.isEmpty {
+                            firstToken = false
+                            gateway.metrics?.timeToFirstToken(provider: target.provider.name, model: target.model, ContinuousClock.now - clock)
                         }
                         if frames.readableBytes == 0 { continue }
                         do {
@@ -63,6 +71,10 @@ struct StreamResponder: Sendable {
                     tenantID: tenantID, target: target, request: request, output: relay.output, error: failure,
                     usage: relay.usage ?? gateway.estimate(request, output: relay.producedText, reported: relay.usageSoFar), started: started,
                     jobID: jobID)
+                if let upstreamFailure { gateway.metrics?.upstreamError(provider: target.provider.name, upstreamFailure) }
+                gateway.metrics?.requestFinished(
+                    metered.operation, provider: target.provider.name, model: target.model, stream: true, status: 200,
+                    duration: ContinuousClock.now - clock)
                 if clientGone { return }
                 if let upstreamFailure {
                     logger.warning("stream failed after it began", metadata: ["error": "\(upstreamFailure.kind)"])

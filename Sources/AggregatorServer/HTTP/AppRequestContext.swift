@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
     public var requestID: String
+    /// Upstream waits and the answering target, for the overhead header and the metrics.
+    let timing = RequestTiming()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

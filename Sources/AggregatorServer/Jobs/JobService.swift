@@ -35,6 +35,7 @@ public struct JobService: Sendable {
 
     public func cancel(id: UUID, tenantID: UUID?) async throws -> Job? {
         guard let job = try await store.cancelJob(id: id, tenantID: tenantID, at: Date()) else { return nil }
+        gateway.metrics?.jobFinished(.cancelled)
         bus.publish(.jobUpdated(job))
         return job
     }
@@ -84,6 +85,7 @@ public struct JobService: Sendable {
             finished.updatedAt = Date()
             finished.finishedAt = finished.updatedAt
             if try await store.finishJob(finished) {
+                gateway.metrics?.jobFinished(finished.status)
                 bus.publish(.jobUpdated(finished))
             }
         } catch {

@@ -21,7 +21,8 @@ struct ChatCompletionsRoute {
         if chat.isStreaming {
             return try await stream(chat, tenantID: tenant.id, context: context)
         }
-        let (completion, generation) = try await gateway.complete(chat, tenantID: tenant.id, requestID: context.requestID, logger: context.logger)
+        let (completion, generation) = try await gateway.complete(
+            chat, tenantID: tenant.id, requestID: context.requestID, timing: context.timing, logger: context.logger)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.aggregatorProvider] = generation.job.provider
@@ -31,10 +32,10 @@ struct ChatCompletionsRoute {
     private func stream(_ chat: ChatCompletionRequest, tenantID: UUID, context: AppRequestContext) async throws -> Response {
         let started = Date()
         let (chunks, target) = try await gateway.openStream(
-            chat, tenantID: tenantID, requestID: context.requestID, started: started, logger: context.logger)
+            chat, tenantID: tenantID, requestID: context.requestID, started: started, timing: context.timing, logger: context.logger)
         return StreamResponder(gateway: gateway).response(
             chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: RandomPool.uuid(), framing: .openAI,
-            logger: context.logger)
+            metered: (.chat, context.timing), logger: context.logger)
     }
 }
 

@@ -34,10 +34,10 @@ struct StreamRoutes {
         let started = Date()
         let jobID = RandomPool.uuid()
         let (chunks, target) = try await gateway.openStream(
-            chat, tenantID: tenant.id, requestID: context.requestID, started: started, logger: context.logger)
+            chat, tenantID: tenant.id, requestID: context.requestID, started: started, timing: context.timing, logger: context.logger)
         return StreamResponder(gateway: gateway).response(
             chunks: chunks, target: target, request: chat, tenantID: tenant.id, started: started, jobID: jobID, framing: .browser,
-            logger: context.logger)
+            metered: (.stream, context.timing), logger: context.logger)
     }
 
     func follow(_ request: Request, context: AppRequestContext) async throws -> Response {
