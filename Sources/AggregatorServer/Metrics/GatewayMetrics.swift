@@ -2,6 +2,7 @@ import AggregatorCore
 import CoreMetrics
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The gateway's metrics (SPEC §10), recorded through swift-metrics into a Prometheus registry of the
 /// application's own (no process-wide bootstrap: tests run many applications in one process), served at
@@ -13,6 +14,26 @@ final class GatewayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let directory: Directory
+    /// Handles of series whose labels are known at start, made once.
+    private let inflightMeters: [Operation: CoreMetrics.Meter]
+    private let overheadTimers: [String: CoreMetrics.Timer]
+    /// Handles of the other series, made on first use: a request looks its labels up once instead of having the
+    /// registry find each of its metrics by name and labels (the bench measured that at several percent).
+    private let series = Mutex(Series())
+
+    private struct RequestKey: Hashable {
+        var operation: Operation, provider: String, model: String, stream: Bool, status: Int
+    }
+
+    private struct ModelKey: Hashable {
+        var provider: String, model: String
+    }
+
+    private struct Series {
+        var requests: [RequestKey: (count: CoreMetrics.Counter, duration: CoreMetrics.Timer)] = [:]
+        var tokens: [ModelKey: [CoreMetrics.Counter]] = [:]
+        var firstToken: [ModelKey: CoreMetrics.Timer] = [:]
+    }
 
     enum Name {
         static let requests = "aggregator_requests_total"
@@ -50,9 +71,18 @@ final class GatewayMetrics: Sendable {
         for limit in ["rpm", "tpm", "daily_budget", "monthly_budget"] {
             _ = Counter(label: Name.limitRejections, dimensions: [("limit", limit)], factory: factory)
         }
+        var inflight: [Operation: CoreMetrics.Meter] = [:]
+        var overhead: [String: CoreMetrics.Timer] = [:]
         for operation in Operation.allCases {
-            Meter(label: Name.inflight, dimensions: [("operation", operation.rawValue)], factory: factory).set(0)
+            inflight[operation] = Meter(label: Name.inflight, dimensions: [("operation", operation.rawValue)], factory: factory)
+            inflight[operation]?.set(0)
+            for stream in [false, true] {
+                overhead["\(operation.rawValue) \(stream)"] = Timer(
+                    label: Name.overhead, dimensions: [("operation", operation.rawValue), ("stream", stream ? "true" : "false")], factory: factory)
+            }
         }
+        inflightMeters = inflight
+        overheadTimers = overhead
         Counter(label: Name.usageWritten, factory: factory).increment(by: 0)
     }
 
@@ -71,20 +101,34 @@ final class GatewayMetrics: Sendable {
 
     func requestFinished(_ operation: Operation, provider: String?, model: String?, stream: Bool, status: Int, duration: Duration) {
         let provider = provider ?? "none"
-        let model = modelLabel(provider: provider, model: model)
-        let common = [("operation", operation.rawValue), ("provider", provider), ("model", model), ("stream", stream ? "true" : "false")]
-        Counter(label: Name.requests, dimensions: common + [("status", String(status))], factory: factory).increment()
-        Timer(label: Name.duration, dimensions: common, factory: factory).recordNanoseconds(duration.nanoseconds)
+        let key = RequestKey(operation: operation, provider: provider, model: modelLabel(provider: provider, model: model), stream: stream, status: status)
+        let handles = series.withLock { series in
+            if let known = series.requests[key] { return known }
+            let common = [("operation", operation.rawValue), ("provider", provider), ("model", key.model), ("stream", stream ? "true" : "false")]
+            let made = (
+                count: Counter(label: Name.requests, dimensions: common + [("status", String(status))], factory: factory),
+                duration: Timer(label: Name.duration, dimensions: common, factory: factory)
+            )
+            series.requests[key] = made
+            return made
+        }
+        handles.count.increment()
+        handles.duration.recordNanoseconds(duration.nanoseconds)
     }
 
     func overhead(_ operation: Operation, stream: Bool, _ duration: Duration) {
-        Timer(label: Name.overhead, dimensions: [("operation", operation.rawValue), ("stream", stream ? "true" : "false")], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        overheadTimers["\(operation.rawValue) \(stream)"]?.recordNanoseconds(duration.nanoseconds)
     }
 
     func timeToFirstToken(provider: String, model: String, _ duration: Duration) {
-        Timer(label: Name.timeToFirstToken, dimensions: [("provider", provider), ("model", modelLabel(provider: provider, model: model))], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        let key = ModelKey(provider: provider, model: modelLabel(provider: provider, model: model))
+        let timer = series.withLock { series in
+            if let known = series.firstToken[key] { return known }
+            let made = Timer(label: Name.timeToFirstToken, dimensions: [("provider", provider), ("model", key.model)], factory: factory)
+            series.firstToken[key] = made
+            return made
+        }
+        timer.recordNanoseconds(duration.nanoseconds)
     }
 
     func upstreamError(provider: String, _ error: UpstreamError) {
@@ -96,16 +140,22 @@ final class GatewayMetrics: Sendable {
     }
 
     func tokens(provider: String, model: String, _ counts: TokenCounts) {
-        let model = modelLabel(provider: provider, model: model)
-        let kinds = [("input", counts.tokensIn), ("output", counts.tokensOut), ("cache_read", counts.cacheRead), ("cache_write", counts.cacheWrite)]
-        for (type, count) in kinds where count > 0 {
-            Counter(label: Name.tokens, dimensions: [("provider", provider), ("model", model), ("type", type)], factory: factory)
-                .increment(by: Int64(count))
+        let key = ModelKey(provider: provider, model: modelLabel(provider: provider, model: model))
+        let counters = series.withLock { series in
+            if let known = series.tokens[key] { return known }
+            let made = ["input", "output", "cache_read", "cache_write"].map { type in
+                Counter(label: Name.tokens, dimensions: [("provider", provider), ("model", key.model), ("type", type)], factory: factory)
+            }
+            series.tokens[key] = made
+            return made
+        }
+        for (counter, count) in zip(counters, [counts.tokensIn, counts.tokensOut, counts.cacheRead, counts.cacheWrite]) where count > 0 {
+            counter.increment(by: Int64(count))
         }
     }
 
     func inflight(_ operation: Operation, by delta: Int) {
-        let meter = Meter(label: Name.inflight, dimensions: [("operation", operation.rawValue)], factory: factory)
+        guard let meter = inflightMeters[operation] else { return }
         if delta >= 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
     }
 
