@@ -71,6 +71,15 @@ import Testing
         }
     }
 
+    @Test func thousandPipelinedCommandsGetTheirOwnReplies() async throws {
+        try await withClient(try sharedRedisConfiguration()) { client in
+            let key = uniqueKey("pipelined")
+            let replies = try await client.pipeline((0..<1000).map { _ in RedisCommand("INCR", RedisArgument(key)) })
+            #expect(replies == (1...1000).map { RESPValue.integer(Int64($0)) })
+            try await client.send("DEL", RedisArgument(key))
+        }
+    }
+
     @Test func poolSpreadsConcurrentCommandsOverItsConnections() async throws {
         try await withRedisServer { server in
             var configuration = try RedisConfiguration(url: server.url)

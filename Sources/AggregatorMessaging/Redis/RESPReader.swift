@@ -94,13 +94,14 @@ struct RESPReplyDecoder: ByteToMessageDecoder {
     private let reader = RESPReader()
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if buffer.readableBytes > 0 {
-            try reader.feed(buffer)
-            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        try reader.feed(buffer)
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        // hiredis now holds the bytes: hand on every whole reply in them (the handler calls `decode` again only when
+        // more bytes arrive).
+        while let reply = try reader.next() {
+            context.fireChannelRead(wrapInboundOut(reply))
         }
-        guard let reply = try reader.next() else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(reply))
-        return .continue
+        return .needMoreData
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
