@@ -62,21 +62,23 @@ final class RedisConnectionSlot: Sendable {
                 try await Task.sleep(for: .nanoseconds(max(0, (until - .now()).nanoseconds)))
             case .connect(let promise):
                 connect(into: promise)
-                do {
-                    return try await promise.futureResult.get(before: deadline, endpoint: configuration.endpoint)
-                } catch let error as RedisError {
-                    if case .authenticationFailed = error { throw error }
-                    if NIODeadline.now() >= deadline { throw error }
-                }
+                if let connection = try await attempt(promise.futureResult, deadline: deadline) { return connection }
             case .await(let connecting):
-                do {
-                    return try await connecting.get(before: deadline, endpoint: configuration.endpoint)
-                } catch let error as RedisError {
-                    if case .authenticationFailed = error { throw error }
-                    if case .clientClosed = error { throw error }
-                    if NIODeadline.now() >= deadline { throw error }
-                }
+                if let connection = try await attempt(connecting, deadline: deadline) { return connection }
             }
+        }
+    }
+
+    /// The connection an attempt made, or nil when it failed in a way worth another attempt before `deadline`.
+    private func attempt(_ connecting: EventLoopFuture<RedisConnection>, deadline: NIODeadline) async throws -> RedisConnection? {
+        do {
+            return try await connecting.get(before: deadline, endpoint: configuration.endpoint)
+        } catch let error as RedisError {
+            switch error {
+            case .authenticationFailed, .clientClosed: throw error
+            default: if NIODeadline.now() >= deadline { throw error }
+            }
+            return nil
         }
     }
 
