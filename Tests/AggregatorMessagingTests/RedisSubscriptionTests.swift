@@ -98,6 +98,25 @@ import Testing
         try await server.close()
     }
 
+    @Test func subscriberTooSlowIsDropped() async throws {
+        var configuration = try sharedRedisConfiguration()
+        configuration.subscriberBufferSize = 1
+        try await withClient(configuration) { client in
+            let channel = uniqueKey("slow")
+            try await client.subscribe(channels: [channel]) { subscription in
+                for index in 1...3 {
+                    try await client.send("PUBLISH", RedisArgument(channel), RedisArgument(index))
+                }
+                // The second message finds the buffer full: the subscriber is dropped and its connection closed.
+                try await waitUntil { try await numberOfSubscribers(channel, client) == 0 }
+                var events = subscription.makeAsyncIterator()
+                let first = try await events.next()
+                #expect(first == .message(channel: channel, payload: ByteBuffer(string: "1")))
+                await #expect(throws: RedisError.subscriberTooSlow) { try await events.next() }
+            }
+        }
+    }
+
     @Test func firstSubscriptionFailureIsThrown() async throws {
         let port = try await freePort()
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
