@@ -75,10 +75,15 @@ final class RedisConnectionSlot: Sendable {
             return try await connecting.get(before: deadline, endpoint: configuration.endpoint)
         } catch let error as RedisError {
             switch error {
-            case .authenticationFailed, .clientClosed: throw error
-            default: if NIODeadline.now() >= deadline { throw error }
+            case .authenticationFailed, .clientClosed:
+                throw error
+            case .timeout where NIODeadline.now() >= deadline:
+                // Out of time while an attempt was under way: the previous attempt's failure says more.
+                throw state.withLockedValue { $0.lastError } ?? error
+            default:
+                if NIODeadline.now() >= deadline { throw error }
+                return nil
             }
-            return nil
         }
     }
 
