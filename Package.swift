@@ -64,9 +64,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // hiredis from Debian (libhiredis-dev, installed by `make`): the RESP reply reader and command formatter.
+        // Headers and library are in the default paths; no pkg-config (its -D_FILE_OFFSET_BITS flag is refused).
+        .systemLibrary(
+            name: "CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
         .target(
             name: "AggregatorMessaging",
-            dependencies: ["AggregatorCore"],
+            dependencies: [
+                "AggregatorCore",
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -150,6 +164,17 @@ let package = Package(
         .testTarget(
             name: "AggregatorStoreTests",
             dependencies: ["AggregatorStore", "AggregatorCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AggregatorMessagingTests",
+            dependencies: [
+                "AggregatorMessaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make run` / `make test` need and a fresh machine may lack (Debian packages; we are root).
-# Usage: ensure-tools.sh python|wrk ...
+# Usage: ensure-tools.sh python|wrk|hiredis|redis ...
 set -euo pipefail
 updated=0
 apt_install() {
@@ -14,6 +14,10 @@ for tool in "$@"; do
       python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
       ;;
     wrk) command -v wrk >/dev/null || apt_install wrk ;;
+    # The build needs hiredis' headers and library (the CHiredis system-library target).
+    hiredis) [ -f /usr/include/hiredis/hiredis.h ] || apt_install libhiredis-dev ;;
+    # The Redis tests start their own redis-server on loopback (scripts/redis-test-server.sh).
+    redis) command -v redis-server >/dev/null || apt_install redis-server ;;
     *) echo "ensure-tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done

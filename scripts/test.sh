@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Everything `make test` runs: Swift tests (unit, live HTTP, store contract on SQLite and PostgreSQL),
-# then the OpenAI Python SDK conformance test against the real binary.
+# Everything `make test` runs: Swift tests (unit, live HTTP, store contract on SQLite and PostgreSQL, Redis client
+# against a real redis-server), then the OpenAI Python SDK conformance test against the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cleanup() {
   if [ -x scripts/postgres-test-server.sh ]; then scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true; fi
+  scripts/redis-test-server.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -13,6 +14,8 @@ if [ -x scripts/postgres-test-server.sh ]; then
   eval "$(scripts/postgres-test-server.sh start)"
   export TEST_DATABASE_URL
 fi
+eval "$(scripts/redis-test-server.sh start)"
+export TEST_REDIS_URL
 
 # Python SDK for the conformance test, in a local virtual environment.
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
