@@ -106,3 +106,25 @@ def own_gateway():
     """A gateway of the test module's own, so that its requests leave the session gateway's metering alone."""
     with running_gateway() as g:
         yield g
+
+
+@pytest.fixture(scope="module")
+def fake():
+    """The fake OpenAI / Anthropic / Ollama upstream (fake_upstream.py), one per test module."""
+    import fake_upstream
+    f = fake_upstream.FakeUpstream().start()
+    yield f
+    f.stop()
+
+
+def fake_provider_env(fake, **extra):
+    """A gateway's environment with OpenAI and Claude on the fake upstream (the stub off unless `extra` says)."""
+    return {
+        "ENABLE_STUB_PROVIDER": "false",
+        "OPENAI_API_KEY": "sk-fake-openai",
+        "OPENAI_BASE_URL": fake.url + "/v1",
+        "ANTHROPIC_API_KEY": "sk-ant-fake",
+        "ANTHROPIC_BASE_URL": fake.url,
+        "UPSTREAM_TIMEOUT_SECONDS": "10",
+        **extra,
+    }

@@ -16,8 +16,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-import fake_upstream
-from conftest import running_gateway
+from conftest import fake_provider_env, running_gateway
 from fake_upstream import read_fixture, sse_events
 
 ADMIN_KEY = "cache-pricing-admin-key"
@@ -89,24 +88,8 @@ def openai_usage(name):
 # --- the gateway ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def fake():
-    f = fake_upstream.FakeUpstream().start()
-    yield f
-    f.stop()
-
-
-@pytest.fixture(scope="module")
 def gateway(fake):
-    env = {
-        "ENABLE_STUB_PROVIDER": "false",
-        "OPENAI_API_KEY": "sk-fake-openai",
-        "OPENAI_BASE_URL": fake.url + "/v1",
-        "ANTHROPIC_API_KEY": "sk-ant-fake",
-        "ANTHROPIC_BASE_URL": fake.url,
-        "UPSTREAM_TIMEOUT_SECONDS": "10",
-        "ADMIN_API_KEY": ADMIN_KEY,
-    }
-    with running_gateway(env=env) as g:
+    with running_gateway(env=fake_provider_env(fake, ADMIN_API_KEY=ADMIN_KEY)) as g:
         yield g
 
 

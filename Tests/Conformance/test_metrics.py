@@ -9,8 +9,7 @@ import pytest
 from openai import OpenAI
 from prometheus_client.parser import text_string_to_metric_families
 
-import fake_upstream
-from conftest import running_gateway
+from conftest import fake_provider_env, running_gateway
 from test_hostile_input import request
 
 WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {
@@ -18,23 +17,9 @@ WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather", "paramet
 
 
 @pytest.fixture(scope="module")
-def fake():
-    f = fake_upstream.FakeUpstream().start()
-    yield f
-    f.stop()
-
-
-@pytest.fixture(scope="module")
 def gw(fake):
-    env = {
-        "ENABLE_STUB_PROVIDER": "true",
-        "OPENAI_API_KEY": "sk-fake-openai",
-        "OPENAI_BASE_URL": fake.url + "/v1",
-        "ANTHROPIC_API_KEY": "sk-ant-fake",
-        "ANTHROPIC_BASE_URL": fake.url,
-        "UPSTREAM_TIMEOUT_SECONDS": "10",
-        "MODEL_ROUTES": "smart=openai/error-500,claude/claude-3-5-haiku-latest",
-    }
+    env = fake_provider_env(
+        fake, ENABLE_STUB_PROVIDER="true", MODEL_ROUTES="smart=openai/error-500,claude/claude-3-5-haiku-latest")
     with running_gateway(env=env) as g:
         yield g
 
