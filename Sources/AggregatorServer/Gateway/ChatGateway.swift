@@ -34,13 +34,13 @@ public struct ChatGateway: Sendable {
         for (i, target) in targets.enumerated() {
             upstreamRequest.model = target.model
             do {
+                timing?.answered(provider: target.provider.name, model: target.model)
                 let asked = ContinuousClock.now
                 let completion: ChatCompletion
                 do {
                     defer { timing?.addUpstream(ContinuousClock.now - asked) }
                     completion = try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
                 }
-                timing?.answered(provider: target.provider.name, model: target.model)
                 let message = completion.choices.first?.message
                 let generation = record(
                     tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
@@ -49,7 +49,6 @@ public struct ChatGateway: Sendable {
                 return (completion, generation)
             } catch let error as UpstreamError {
                 metrics?.upstreamError(provider: target.provider.name, error)
-                timing?.answered(provider: target.provider.name, model: target.model)
                 if error.allowsFallback && i < targets.count - 1 {
                     logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
                     metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)

@@ -17,7 +17,7 @@ final class RequestTiming: Sendable {
         state.withLock { $0.upstream += duration }
     }
 
-    /// The target that answered.
+    /// The target being asked (the last one asked is the one that answered, or failed for good).
     func answered(provider: String, model: String) {
         state.withLock {
             $0.provider = provider
