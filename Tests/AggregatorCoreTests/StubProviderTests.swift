@@ -95,6 +95,13 @@ import Testing
         #expect(
             answer.choices.first?.message.content
                 == #"{"name":"stub","age":0,"ok":false,"tags":[],"address":{"street":"stub","inner":{"n":0}},"nick":"stub","kind":"b","unit":"kg"}"#)
+        // A schema whose union names itself ends in null at the depth bound instead of recursing for ever.
+        let circular = try JSONReader.decode(
+            JSONValue.self,
+            from: Array(##"{"$ref":"#/$defs/A","$defs":{"A":{"type":"object","required":["a"],"properties":{"a":{"anyOf":[{"$ref":"#/$defs/A"}]}}}}}"##.utf8))
+        request.chat.responseFormat = .object(JSONObject(["type": .string("json_schema"), "json_schema": .object(JSONObject(["schema": circular]))]))
+        let nestedNulls = try await StubProvider().complete(request).choices.first?.message.content
+        #expect(nestedNulls == String(repeating: #"{"a":"#, count: 5) + "null" + String(repeating: "}", count: 5))
         request.chat.responseFormat = .object(JSONObject(["type": .string("json_object")]))
         #expect(try await StubProvider().complete(request).choices.first?.message.content == "{}")
         request.chat.responseFormat = .object(JSONObject(["type": .string("text")]))

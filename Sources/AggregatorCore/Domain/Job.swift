@@ -95,6 +95,13 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
 
 /// One finished generation as the metering path hands it to the store: its job row and, when it produced
 /// usage, its usage row. Written together, exactly once (keyed by the job id).
+extension UsageRecord {
+    /// The row's token counts, as they were priced.
+    public var tokens: TokenCounts {
+        TokenCounts(tokensIn: tokensIn, tokensOut: tokensOut, cacheRead: cacheReadTokens, cacheWrite: cacheWriteTokens)
+    }
+}
+
 public struct Generation: Sendable, Hashable {
     public var job: Job
     public var usage: UsageRecord?

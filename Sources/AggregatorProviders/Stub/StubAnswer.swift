@@ -102,6 +102,8 @@ struct StubAnswer {
         }
 
         private func writeValue(_ schema: JSONValue?, depth: Int, to w: inout JSONWriter) {
+            // Unions and references can name each other in a circle: every step counts towards the bound.
+            guard depth <= Self.maxDepth else { return w.null() }
             var schema = schema
             if nested {
                 schema = resolved(schema)
@@ -109,7 +111,7 @@ struct StubAnswer {
                 if let branches = (schema?["anyOf"] ?? schema?["oneOf"])?.arrayValue,
                     let branch = branches.first(where: { schemaType(resolved($0)) != "null" }) ?? branches.first
                 {
-                    return writeValue(branch, depth: depth, to: &w)
+                    return writeValue(branch, depth: depth + 1, to: &w)
                 }
             }
             switch schemaType(schema) {
@@ -118,7 +120,7 @@ struct StubAnswer {
             case "boolean": w.bool(false)
             case "array": w.array { _ in }
             case "object":
-                if nested && depth < Self.maxDepth { writeObject(schema, depth: depth, to: &w) } else { w.object { _ in } }
+                if nested { writeObject(schema, depth: depth, to: &w) } else { w.object { _ in } }
             default: w.null()
             }
         }

@@ -106,9 +106,7 @@ public struct ChatGateway: Sendable {
         generation.isNewJob = isNewJob
         recorder.record(generation)
         if let usage = generation.usage {
-            metrics?.tokens(
-                provider: target.provider.name, model: target.model,
-                TokenCounts(tokensIn: usage.tokensIn, tokensOut: usage.tokensOut, cacheRead: usage.cacheReadTokens, cacheWrite: usage.cacheWriteTokens))
+            metrics?.tokens(provider: target.provider.name, model: target.model, usage.tokens)
         }
         return generation
     }
