@@ -18,19 +18,10 @@ struct GraphQLHTTPHandler: Sendable {
             return GraphQLResponse.error(
                 "UNSUPPORTED_MEDIA_TYPE", "Send the request as Content-Type: application/json.", status: .unsupportedMediaType, request: request)
         }
-        func tooLarge() -> Response {
-            GraphQLResponse.error(
+        guard let bytes = try await RequestBody.collectIfWithin(request, limit: maxBodyBytes) else {
+            return GraphQLResponse.error(
                 "REQUEST_TOO_LARGE", "The request body is larger than \(maxBodyBytes) bytes.", status: .contentTooLarge, request: request)
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes { return tooLarge() }
-        var body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maxBodyBytes)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            // A body without a declared length (chunked) is refused as it passes the limit.
-            return tooLarge()
-        }
-        let bytes = body.readBytes(length: body.readableBytes) ?? []
         guard let operation = GraphQLRequestJSON.decode(GraphQLOperationRequest.self, from: bytes) else {
             return GraphQLResponse.error(
                 "BAD_REQUEST", "The body must be a JSON object with a string 'query', an optional 'operationName' and an optional object 'variables'.",

@@ -40,17 +40,21 @@ struct ChatCompletionsRoute {
 }
 
 enum RequestBody {
-    /// The whole body, refusing (413) anything over `limit` bytes — by its declared length before reading.
+    /// The whole body, refusing (413) anything over `limit` bytes.
     static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw GatewayError.requestTooLarge(limit: limit)
-        }
+        guard let bytes = try await collectIfWithin(request, limit: limit) else { throw GatewayError.requestTooLarge(limit: limit) }
+        return bytes
+    }
+
+    /// The whole body, or nil when it is over `limit` bytes however it is framed: by its declared length before
+    /// reading, and a body without one (chunked) as it passes the limit (`collect(upTo:)` throws NIOTooManyBytesError).
+    static func collectIfWithin(_ request: Request, limit: Int) async throws -> [UInt8]? {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { return nil }
         do {
             var buffer = try await request.body.collect(upTo: limit)
             return buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            // A body without a declared length (chunked) is refused as it passes the limit: NIOTooManyBytesError.
-            throw GatewayError.requestTooLarge(limit: limit)
+            return nil
         }
     }
 }
