@@ -2,6 +2,7 @@
 failure cases of shared/notes/redis-queue.md §8. Each test asserts the job's final status, its `attempts`, its usage
 rows and what a follower saw."""
 import math
+import signal
 import shutil
 import time
 
@@ -258,3 +259,41 @@ def test_redis_keys_stay_bounded_after_many_jobs(cluster):
     assert int(cluster.redis.cli("XLEN", "agg:{q}:jobs")) <= 100_000
     groups = cluster.redis.cli("XINFO", "GROUPS", "agg:{q}:jobs").split("\n")
     assert groups[groups.index("pending") + 1] == "0"
+
+
+def test_a_job_far_longer_than_its_lease_runs_once_while_its_renewals_get_through(cluster):
+    serve = cluster.start("serve")
+    cluster.start("worker", JOB_LEASE_SECONDS="1")
+    cluster.start("worker", JOB_LEASE_SECONDS="1")
+    _, key = cluster.tenant()
+    # 120 words at 50 ms: six seconds, six leases.
+    job_id = create_job(serve, "stub/slow", words(120), key)
+    done = cluster.wait_for(job_id, lambda j: j["status"] == "completed", timeout=30)
+    assert done["attempts"] == 1 and done["failures"] == 0
+    assert [(a, t) for a, t, _ in cluster.usage_of(job_id)] == [(1, tokens(words(120)))]
+
+
+def test_a_stalled_worker_loses_its_job_to_another_and_writes_nothing_when_it_wakes(cluster):
+    serve = cluster.start("serve")
+    w1 = cluster.start("worker")
+    _, key = cluster.tenant()
+    job_id = create_job(serve, "stub/slow", words(60), key)
+    cluster.wait_for(job_id, lambda j: j["status"] == "processing")
+    stalled = cluster.holder(job_id)
+    assert stalled is w1
+    stalled.proc.send_signal(signal.SIGSTOP)
+    try:
+        cluster.start("worker")
+        # The lease (2 s) runs out; the other worker takes the job and completes it.
+        done = cluster.wait_for(job_id, lambda j: j["status"] == "completed", timeout=30)
+        assert done["attempts"] == 2 and done["failures"] == 1
+    finally:
+        stalled.proc.send_signal(signal.SIGCONT)
+    # Woken, the stalled attempt finds its lease gone: it stops, and meters only what it generated, as attempt 1.
+    time.sleep(3)
+    final = cluster.job(job_id)
+    assert final["status"] == "completed" and final["attempts"] == 2 and final["tokens_out"] == tokens(words(60))
+    rows = cluster.usage_of(job_id)
+    assert [a for a, _, _ in rows][-1] == 2 and rows[-1][1] == tokens(words(60))
+    assert all(a in (1, 2) for a, _, _ in rows) and len(rows) <= 2
+    assert stalled.running()
