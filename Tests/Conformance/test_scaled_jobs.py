@@ -229,8 +229,11 @@ def test_redis_flushed_and_restarted_mid_run_loses_no_job(cluster):
     for job_id in queued:
         assert cluster.wait_for(job_id, lambda j: j["status"] == "completed", timeout=20)["attempts"] == 1
 
-    # Restarted empty while a job runs: the running job completes, new jobs flow once Redis is back.
+    # Restarted empty while a job runs: the running job completes, a subscriber on another instance still sees its
+    # end, and new jobs flow once Redis is back.
+    other = cluster.start("serve")
     running = create_job(serve, "stub/slow", words(40), key)
+    watcher = Subscription(other, f'subscription {{ jobUpdated(id: "{running}") {{ status attempts }} }}', key)
     cluster.wait_for(running, lambda j: j["status"] == "processing")
     cluster.redis.stop()
     time.sleep(0.5)
@@ -238,6 +241,8 @@ def test_redis_flushed_and_restarted_mid_run_loses_no_job(cluster):
     assert status == 503
     cluster.redis.start()
     assert cluster.wait_for(running, lambda j: j["status"] == "completed", timeout=30)["attempts"] == 1
+    watcher.wait(lambda e: e["jobUpdated"] == {"status": "COMPLETED", "attempts": 1}, timeout=15)
+    watcher.close()
     after = create_job(serve, "stub/echo", "after the restart", key)
     assert cluster.wait_for(after, lambda j: j["status"] == "completed", timeout=30)["attempts"] == 1
     status, _ = serve.request("GET", "/readyz", key=None)
