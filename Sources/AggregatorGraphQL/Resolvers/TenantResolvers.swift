@@ -53,6 +53,31 @@ enum TenantResolvers {
         return tenant
     }
 
+    static func setTenantLimits(_ args: Map, _ c: GraphQLContext) async throws -> Tenant {
+        try c.requireAdmin("setTenantLimits")
+        let id = try tenantID(args)
+        let input = args["limits"]
+        func count(_ name: String) throws -> Int? {
+            guard let value = input[name].int else { return nil }
+            guard value >= 0 else { throw GraphQLAPIError.badInput("limits.\(name) must not be negative.") }
+            return value
+        }
+        func budget(_ name: String) throws -> Money? {
+            guard let text = input[name].optionalString else { return nil }
+            let money = try DecimalScalar.money(.string(text), field: "limits.\(name)", maxFractionDigits: Money.fractionDigits)
+            guard money >= .zero else { throw GraphQLAPIError.badInput("limits.\(name) must not be negative.") }
+            return money
+        }
+        let limits = TenantLimits(
+            requestsPerMinute: try count("requestsPerMinute"), tokensPerMinute: try count("tokensPerMinute"),
+            dailyBudget: try budget("dailyBudget"), monthlyBudget: try budget("monthlyBudget"))
+        guard let tenant = try await c.services.store.setTenantLimits(id: id, limits: limits) else {
+            throw GraphQLAPIError.notFound("No tenant with id '\(id.graphQLID)'.")
+        }
+        c.services.directory.remember(tenant)
+        return tenant
+    }
+
     private static func tenantID(_ args: Map) throws -> UUID {
         let text = args["id"].optionalString ?? ""
         guard let id = UUID(uuidString: text) else { throw GraphQLAPIError.notFound("No tenant with id '\(text)'.") }

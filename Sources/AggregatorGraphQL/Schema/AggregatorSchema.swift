@@ -61,6 +61,10 @@ public enum AggregatorSchema {
             "setTenantActive", GraphQLNonNull(t.tenant), description: admin,
             args: ["id": GraphQLArgument(type: id), "active": GraphQLArgument(type: GraphQLNonNull(GraphQLBoolean))],
             TenantResolvers.setTenantActive)
+        mutation.add(
+            "setTenantLimits", GraphQLNonNull(t.tenant), description: "Admin only; replaces all four.",
+            args: ["id": GraphQLArgument(type: id), "limits": GraphQLArgument(type: GraphQLNonNull(t.tenantLimitsInput))],
+            TenantResolvers.setTenantLimits)
 
         var subscription = RootFieldBuilder()
         subscription.addSubscription(
