@@ -78,9 +78,35 @@ enum TenantResolvers {
         return tenant
     }
 
+    static func limitStatus(_ args: Map, _ c: GraphQLContext) async throws -> LimitStatusValue {
+        let tenant: Tenant
+        switch c.principal {
+        case .tenant(let own):
+            if let asked = args["tenantId"].optionalString, UUID(uuidString: asked) != own.id {
+                throw GraphQLAPIError.notFound("No tenant with id '\(asked)'.")
+            }
+            tenant = c.services.directory.tenant(id: own.id) ?? own
+        case .admin:
+            guard let text = args["tenantId"].optionalString else { throw GraphQLAPIError.badInput("tenantId is required for the admin key.") }
+            guard let id = UUID(uuidString: text), let found = try await c.services.store.tenant(id: id) else {
+                throw GraphQLAPIError.notFound("No tenant with id '\(text)'.")
+            }
+            tenant = found
+        }
+        let usage = try await c.services.limiter?.usage(of: tenant) ?? LimitUsage()
+        return LimitStatusValue(tenantID: tenant.id, limits: tenant.limits, usage: usage)
+    }
+
     private static func tenantID(_ args: Map) throws -> UUID {
         let text = args["id"].optionalString ?? ""
         guard let id = UUID(uuidString: text) else { throw GraphQLAPIError.notFound("No tenant with id '\(text)'.") }
         return id
     }
+}
+
+/// `LimitStatus`: a tenant's limits and its counters now.
+struct LimitStatusValue: Sendable {
+    var tenantID: UUID
+    var limits: TenantLimits
+    var usage: LimitUsage
 }

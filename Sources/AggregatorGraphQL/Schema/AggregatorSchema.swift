@@ -35,6 +35,10 @@ public enum AggregatorSchema {
             try await TenantResolvers.tenants(c)
         }
 
+        query.add(
+            "limitStatus", GraphQLNonNull(t.limitStatus), description: "Own; the admin names any tenant.",
+            args: ["tenantId": GraphQLArgument(type: GraphQLID)], TenantResolvers.limitStatus)
+
         var mutation = RootFieldBuilder()
         mutation.add("createJob", GraphQLNonNull(t.job), args: ["input": GraphQLArgument(type: GraphQLNonNull(t.createJobInput))], JobResolvers.createJob)
         mutation.add("cancelJob", GraphQLNonNull(t.job), args: ["id": GraphQLArgument(type: id)], JobResolvers.cancelJob)

@@ -12,6 +12,7 @@ struct SchemaTypes {
     let tenant: GraphQLObjectType
     let tenantLimits: GraphQLObjectType
     let tenantLimitsInput: GraphQLInputObjectType
+    let limitStatus: GraphQLObjectType
     let tenantWithKey: GraphQLObjectType
     let job: GraphQLObjectType
     let pageInfo: GraphQLObjectType
@@ -50,6 +51,17 @@ struct SchemaTypes {
                 "dailyBudget": InputObjectField(type: decimal),
                 "monthlyBudget": InputObjectField(type: decimal),
             ])
+
+        var ls = FieldBuilder<LimitStatusValue>()
+        ls.add("tenantId", GraphQLNonNull(GraphQLID)) { $0.tenantID.graphQLID }
+        ls.add("limits", GraphQLNonNull(tenantLimits)) { $0.limits }
+        ls.add("requestsThisMinute", GraphQLNonNull(GraphQLInt)) { $0.usage.requestsThisMinute }
+        ls.add("tokensThisMinute", GraphQLNonNull(GraphQLInt)) { $0.usage.tokensThisMinute }
+        ls.add("spentToday", GraphQLNonNull(decimal)) { $0.usage.spentToday }
+        ls.add("spentThisMonth", GraphQLNonNull(decimal)) { $0.usage.spentThisMonth }
+        limitStatus = try GraphQLObjectType(
+            name: "LimitStatus", description: "The tenant's counters in the UTC minute, day and month open now, reservations in flight included.",
+            fields: ls.fields)
 
         var t = FieldBuilder<Tenant>()
         t.add("id", GraphQLNonNull(GraphQLID)) { $0.id.graphQLID }
