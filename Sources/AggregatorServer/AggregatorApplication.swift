@@ -114,36 +114,31 @@ extension AggregatorApplication {
         if config.enableStub { providers.append(StubProvider()) }
         let catalog = ModelCatalog(providers: providers, directory: directory)
         let metrics = config.metricsEnabled ? GatewayMetrics(directory: directory) : nil
-        // Limits (SPEC §16): counters in this process, budgets rebuilt from the store's usage.
-        let limiter = InProcessLimiter()
-        if let jobStore = store as? any JobStore { try await seedLimits(limiter, from: jobStore) }
-        let gateway = ChatGateway(
-            catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts), metrics: metrics,
-            limiter: limiter)
-
         // Queue, events and job tokens: in process, or through Redis in scaled mode.
         let owner = JobService.processName()
         let bus: any EventBus
         let queue: any JobQueue
         let tokens: any JobTokenLog
         var redisCheck: (@Sendable () async -> Bool)?
+        var redis: RedisClient?
         if let redisConfiguration {
-            let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            let client = RedisClient(configuration: redisConfiguration, logger: logger)
+            redis = client
             do {
-                try await checkRedis(redis, logger: logger)
+                try await checkRedis(client, logger: logger)
             } catch {
-                redis.close()
+                client.close()
                 try? await store.close()
                 throw AppConfig.Error(variable: "REDIS_URL", problem: "\(error)")
             }
-            let redisBus = RedisEventBus(client: redis, logger: logger)
+            let redisBus = RedisEventBus(client: client, logger: logger)
             // Another instance changed tenants, prices or routes: read them again (the poll is the backstop).
             redisBus.onReconnect { try? await directory.refresh() }
-            services.insert(contentsOf: [redis, redisBus] as [any Service], at: 0)
+            services.insert(contentsOf: [client, redisBus] as [any Service], at: 0)
             bus = redisBus
-            queue = RedisJobQueue(client: redis, consumer: owner, logger: logger)
-            tokens = RedisJobTokenLog(client: redis, logger: logger)
-            redisCheck = { (try? await redis.send("PING", timeout: .seconds(2))) != nil }
+            queue = RedisJobQueue(client: client, consumer: owner, logger: logger)
+            tokens = RedisJobTokenLog(client: client, logger: logger)
+            redisCheck = { (try? await client.send("PING", timeout: .seconds(2))) != nil }
             services.append(ConfigListener(bus: bus, directory: directory, logger: logger))
             directory.onChange { bus.publish(.configChanged) }
         } else {
@@ -151,6 +146,25 @@ extension AggregatorApplication {
             queue = InProcessJobQueue()
             tokens = InProcessJobTokenLog()
         }
+        // Limits (SPEC §16): counters in this process (budgets rebuilt from the store's usage), or in Redis.
+        var limiter: any Limiter = InProcessLimiter()
+        if let redis, let jobStore = store as? any JobStore {
+            let shared = RedisLimiter(
+                client: redis, reservationLifetime: config.upstreamTimeout + .seconds(60), logger: logger,
+                spent: { tenant, dayStart, monthStart in
+                    async let day = jobStore.usageSummary(tenantID: tenant, from: dayStart, to: nil, groupBy: [])
+                    async let month = jobStore.usageSummary(tenantID: tenant, from: monthStart, to: nil, groupBy: [])
+                    return try await (day.reduce(.zero) { $0 + $1.cost }, month.reduce(.zero) { $0 + $1.cost })
+                })
+            services.append(shared)
+            limiter = shared
+        } else if let local = limiter as? InProcessLimiter, let jobStore = store as? any JobStore {
+            try await seedLimits(local, from: jobStore)
+        }
+        let gateway = ChatGateway(
+            catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts), metrics: metrics,
+            limiter: limiter)
+
         // Every stored generation tells subscribers about its job and its usage.
         recorder.onRecorded { generations in
             for generation in generations {

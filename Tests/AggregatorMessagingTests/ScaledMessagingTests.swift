@@ -26,23 +26,36 @@ import Testing
             let b = RedisEventBus(client: client, keys: keys, logger: Logger(label: "b"))
             let running = [Task { try await a.run() }, Task { try await b.run() }]
             defer { for task in running { task.cancel() } }
-            var heard = b.subscribe(bufferSize: 100).makeAsyncIterator()
-            var heardHere = a.subscribe(bufferSize: 100).makeAsyncIterator()
-            // B's reader starts after the newest entry: give it a moment to be at the end of the stream.
-            try await Task.sleep(for: .milliseconds(300))
             let usage = UsageRecord(
                 tenantID: Self.tenant, jobID: UUID(), provider: "stub", model: nil, tokensIn: 1, tokensOut: 2, cost: Money(units: 1),
                 unpriced: true, attempt: 3, createdAt: Date(timeIntervalSince1970: 1_764_633_602.789))
-            let events: [GatewayEvent] = [.jobUpdated(Self.job(.processing)), .usageRecorded(usage), .configChanged, .jobUpdated(Self.job(.completed))]
-            for event in events { a.publish(event) }
-            for event in events {
-                #expect(try await heard.next() == event)
-                // The publishing instance's own subscribers have it at once, and only once.
-                #expect(try await heardHere.next() == event)
+            let events: [GatewayEvent] = [.jobUpdated(Self.job(.processing)), .usageRecorded(usage), .jobUpdated(Self.job(.completed))]
+            let (received, here) = try await withTimeout(.seconds(20)) {
+                var heard = b.subscribe(bufferSize: 1000).makeAsyncIterator()
+                // B's reader starts after the stream's newest entry: once a probe from A arrives, B reads all after it.
+                let probing = Task {
+                    while !Task.isCancelled {
+                        a.publish(.configChanged)
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                _ = try await heard.next()
+                probing.cancel()
+                var heardHere = a.subscribe(bufferSize: 100).makeAsyncIterator()
+                for event in events { a.publish(event) }
+                var received: [GatewayEvent] = []
+                while received.count < events.count, let event = try await heard.next() {
+                    if event != .configChanged { received.append(event) }  // probes still on their way
+                }
+                var here: [GatewayEvent] = []
+                while here.count < events.count, let event = try await heardHere.next() {
+                    if event != .configChanged { here.append(event) }
+                }
+                return (received, here)
             }
-            a.publish(.configChanged)
-            #expect(try await heardHere.next() == .configChanged)
-            #expect(try await heard.next() == .configChanged)
+            #expect(received == events)
+            // The publishing instance's own subscribers have them too, once each.
+            #expect(here == events)
         }
     }
 
@@ -99,4 +112,20 @@ actor Recorder<Value: Sendable> {
     private(set) var values: [Value] = []
     func add(_ value: Value) { values.append(value) }
     var count: Int { values.count }
+}
+
+struct TimedOut: Error {}
+
+/// Runs `body`, failing with `TimedOut` after `limit` (a lost event must fail the test, not hang the run).
+func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimedOut()
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        return first
+    }
 }

@@ -94,7 +94,7 @@ public final class InProcessLimiter: Limiter {
         }
     }
 
-    public func settle(key: String, tokens: Int, cost: Money) async {
+    public func settle(key: String, tenantID: UUID, tokens: Int, cost: Money) async {
         state.withLock { s in
             guard let r = s.reservations.removeValue(forKey: key), var c = s.counters[r.tenantID] else { return }
             // The actual replaces the reservation in the windows the reservation was made in, when they are still open.

@@ -51,8 +51,9 @@ public protocol Limiter: Sendable {
     /// Reserves `estimate` (and one request) under `key` against every limit `tenant` has; throws the refusal
     /// (`GatewayError`, 429 or 503) with no side effect when any does not fit. Nil when the tenant has no limits.
     func reserve(key: String, tenant: Tenant, estimate: LimitEstimate) async throws -> LimitTicket?
-    /// Replaces the reservation under `key` by what was used; a second settle of the same key changes nothing.
-    func settle(key: String, tokens: Int, cost: Money) async
+    /// Replaces the reservation under `key` (of `tenantID`) by what was used; a second settle of the same key changes
+    /// nothing.
+    func settle(key: String, tenantID: UUID, tokens: Int, cost: Money) async
     /// The tenant's counters now.
     func usage(of tenant: Tenant) async throws -> LimitUsage
 }

@@ -46,10 +46,10 @@ public struct ChatGateway: Sendable {
     }
 
     /// The reservation of `key` becomes what `generation` used (nothing, when nil).
-    func settle(key: String, _ generation: Generation?) async {
-        guard let limiter else { return }
+    func settle(key: String, tenantID: UUID, _ generation: Generation?) async {
+        guard let limiter, let tenant = directory.tenant(id: tenantID), !tenant.limits.isEmpty else { return }
         let usage = generation?.usage
-        await limiter.settle(key: key, tokens: (usage?.tokensIn ?? 0) + (usage?.tokensOut ?? 0), cost: usage?.cost ?? .zero)
+        await limiter.settle(key: key, tenantID: tenantID, tokens: (usage?.tokensIn ?? 0) + (usage?.tokensOut ?? 0), cost: usage?.cost ?? .zero)
     }
 
     /// A non-streaming answer and the provider that gave it.
@@ -63,7 +63,7 @@ public struct ChatGateway: Sendable {
         let ticket = try await reserve(request, targets: targets, tenantID: tenantID, key: jobID.lowercasedText)
         var settled: Generation?
         defer {
-            if let ticket { Task { [settled] in await settle(key: ticket.key, settled) } }
+            if let ticket { Task { [settled] in await settle(key: ticket.key, tenantID: tenantID, settled) } }
         }
         timing?.limitHeaders = ticket?.headers ?? []
         let started = Date()
@@ -120,7 +120,7 @@ public struct ChatGateway: Sendable {
                 request, targets: targets, tenantID: tenantID, requestID: requestID, started: started, timing: timing,
                 recordsRefusal: recordsRefusal, logger: logger)
         } catch {
-            if ticket != nil { await settle(key: limitKey, nil) }
+            if ticket != nil { await settle(key: limitKey, tenantID: tenantID, nil) }
             throw error
         }
     }

@@ -75,7 +75,7 @@ struct StreamResponder: Sendable {
                     usage: relay.usage ?? gateway.estimate(request, output: relay.producedText, reported: relay.usageSoFar), started: started,
                     jobID: jobID)
                 // The stream's reservation (made under its job id) becomes what it produced, however it ended.
-                await gateway.settle(key: jobID.lowercasedText, generation)
+                await gateway.settle(key: jobID.lowercasedText, tenantID: tenantID, generation)
                 if let upstreamFailure { gateway.metrics?.upstreamError(provider: target.provider.name, upstreamFailure) }
                 gateway.metrics?.requestFinished(
                     metered.operation, provider: target.provider.name, model: target.model, stream: true, status: 200,

@@ -151,8 +151,8 @@ public struct JobService: Sendable {
     func settle(_ job: Job, result: AttemptResult, stop: RunningJobs.Stop?, logger: Logger) async throws {
         let attempt = job.attempts
         switch result {
-        case .completed(let generation): await gateway.settle(key: Self.limitKey(job), generation)
-        case .failed(_, let partial), .stopped(let partial): await gateway.settle(key: Self.limitKey(job), partial)
+        case .completed(let generation): await gateway.settle(key: Self.limitKey(job), tenantID: job.tenantID, generation)
+        case .failed(_, let partial), .stopped(let partial): await gateway.settle(key: Self.limitKey(job), tenantID: job.tenantID, partial)
         }
         switch result {
         case .completed(let generation):
