@@ -92,8 +92,10 @@ def test_with_redis_down_budgets_are_refused_and_rate_limits_fall_back_to_each_i
         status, text = chat(a, budgeted)
         assert status == 503 and json.loads(text)["error"]["code"] == "limits_unavailable"
         early_in_a_minute(40)
-        # This instance alone lets through its share: 6 / 3 instances.
-        statuses = [chat(a, rated)[0] for _ in range(4)]
-        assert statuses == [200, 200, 429, 429], a.log()[-3000:]
+        # This instance alone checks the limit, at its share of it (6 / the instances it saw alive: 2 with all three
+        # seen, never more than 6): the tenant is limited, not let through unmetered.
+        statuses = [chat(a, rated)[0] for _ in range(8)]
+        admitted = statuses.count(200)
+        assert 2 <= admitted <= 6 and statuses == [200] * admitted + [429] * (8 - admitted)
     finally:
         cluster.redis.start()
