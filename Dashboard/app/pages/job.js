@@ -1,0 +1,69 @@
+// One job: input, result (Markdown), error, tokens, cost and timings, followed live over jobUpdated(id)
+// (which first sends the job as it is now), with Cancel while it has not ended.
+import { h, fill } from '../dom.js';
+import { t, int } from '../i18n.js';
+import { gql } from '../api.js';
+import { live } from '../live.js';
+import { markdown } from '../md.js';
+import { utc, duration, money } from '../format.js';
+import { toast, toastError } from '../components/toast.js';
+import { statusBadge, JOB_FIELDS } from './jobs.js';
+import { copyText } from './chat.js';
+
+const ACTIVE = ['PENDING', 'PROCESSING'];
+
+export function render(main, ctx) {
+  ctx.setTitle(t('job.title'));
+  const view = h('div', { 'aria-live': 'polite' });
+  main.append(h('p', null, h('a', { href: '/jobs' }, t('job.back'))), h('h1', null, t('job.title'), ' ', h('span', { class: 'mono' }, ctx.id)), view);
+
+  const draw = (job) => {
+    if (!job) {
+      fill(view, h('p', { class: 'notice' }, t('job.missing')));
+      return;
+    }
+    const cancel = ACTIVE.includes(job.status)
+      ? h('button', { type: 'button', class: 'danger', onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          const { cancelJob } = await gql(`mutation($id: ID!) { cancelJob(id: $id) { ${JOB_FIELDS} } }`, { id: job.id });
+          toast(t('job.cancelled'));
+          draw(cancelJob);
+        } catch (err) {
+          toastError(err);
+          e.target.disabled = false;
+        }
+      } }, t('job.cancel'))
+      : null;
+    const pairs = [
+      [t('jobs.status'), h('span', { id: 'job-status' }, statusBadge(job.status))],
+      [t('jobs.type'), job.type],
+      [t('jobs.model'), job.model || '—'],
+      [t('jobs.provider'), job.provider || '—'],
+      [t('jobs.tokensIn'), int(job.tokensIn)],
+      [t('jobs.tokensOut'), int(job.tokensOut)],
+      [t('jobs.cost'), h('span', { id: 'job-cost' }, money(job.cost))],
+      [t('jobs.created'), utc(job.createdAt)],
+      [t('job.started'), utc(job.startedAt)],
+      [t('job.finished'), utc(job.finishedAt)],
+      [t('job.duration'), duration(job.startedAt, job.finishedAt)],
+    ];
+    if (ctx.admin) pairs.push([t('jobs.tenant'), h('span', { class: 'mono' }, job.tenantId)]);
+    fill(view,
+      h('div', { class: 'row' }, cancel),
+      h('div', { class: 'panel' }, h('dl', { class: 'fields' }, pairs.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))),
+      h('h2', null, t('job.input')), h('div', { class: 'text-block', id: 'job-input' }, job.input),
+      job.result != null ? [h('h2', null, t('job.result')), h('div', { class: 'panel', id: 'job-result' }, markdown(job.result, copyText))] : null,
+      job.error ? [h('h2', null, t('job.error')), h('p', { class: 'error', id: 'job-error' }, job.error)] : null);
+  };
+
+  // The subscription sends the job as it is now, then each change; the query covers a socket not yet open and
+  // an unknown id, and is dropped if the subscription has already answered with something newer.
+  let followed = false;
+  gql(`query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id: ctx.id }).then(({ job }) => { if (!followed || !job) draw(job); }, toastError);
+  return live.subscribe(`subscription($id: ID) { jobUpdated(id: $id) { ${JOB_FIELDS} } }`, { id: ctx.id }, (data) => {
+    if (!data?.jobUpdated) return;
+    followed = true;
+    draw(data.jobUpdated);
+  });
+}
