@@ -128,3 +128,16 @@ def fake_provider_env(fake, **extra):
         "UPSTREAM_TIMEOUT_SECONDS": "10",
         **extra,
     }
+
+
+CHROMIUM = "/usr/lib/chromium/chromium"  # Debian's `chromium` (scripts/ensure-tools.sh); /usr/bin/chromium is a wrapper
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session: Debian's build, never one Playwright downloads."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
+        yield b
+        b.close()
