@@ -151,9 +151,10 @@ export function render(main, ctx) {
   };
 }
 
-/** "New job": createJob with a tenant's key, then its page. */
+/** "New job": createJob with a tenant's key (any model id or route alias; the known ones are suggested), then
+ * its page. */
 function createForm(ctx) {
-  const model = h('select', { id: 'new-job-model', required: true });
+  const model = h('input', { id: 'new-job-model', list: 'job-models', required: true, autocomplete: 'off' });
   const input = h('textarea', { id: 'new-job-input', rows: 3, required: true });
   const button = h('button', { type: 'submit', class: 'primary' }, t('jobs.create'));
   const form = h('form', { class: 'panel', 'aria-labelledby': 'new-job-title' },
@@ -174,7 +175,7 @@ function createForm(ctx) {
     }
   });
   form.setModels = (aliases, ids) => {
-    fill(model, [...aliases, ...ids].map((id) => h('option', { value: id }, id)));
+    if (!model.value) model.value = aliases[0] || ids[0] || '';
   };
   if (ctx.admin) {
     fill(form, h('h2', { id: 'new-job-title' }, t('jobs.newJob')), h('p', { class: 'muted' }, t('jobs.adminCannotCreate')));
