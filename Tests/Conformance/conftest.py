@@ -49,6 +49,10 @@ class Gateway:
             "MODEL_ROUTES": "fast=stub/echo",
             "LOG_LEVEL": "warning",
         }
+        # DASHBOARD_DIR=Dashboard in the tests' environment: the dashboard's tests run on the files as edited,
+        # without rebuilding the binary.
+        if os.environ.get("DASHBOARD_DIR"):
+            env["DASHBOARD_DIR"] = os.path.abspath(os.environ["DASHBOARD_DIR"])
         env.update(self.extra_env)
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([*self.wrapper, BIN, "serve"], cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)

@@ -13,6 +13,9 @@ from playwright.sync_api import expect
 
 from conftest import running_gateway
 
+# Two shared cores and other builds running: assertions wait up to 15 s for what the page shows.
+expect.set_options(timeout=15000)
+
 ADMIN_KEY = "sk-admin-" + "a1b2c3d4" * 5
 SCREENSHOTS = os.path.join(os.path.dirname(__file__), "../../.build/dashboard-screenshots")
 DESKTOP = {"width": 1280, "height": 800}
@@ -58,7 +61,7 @@ class Watched:
 def sign_in(watched, g, key, path="/chat"):
     page = watched.page
     page.goto(f"http://127.0.0.1:{g.port}{path}")
-    page.get_by_label("API key").fill(key)
+    page.locator("#key").fill(key)
     page.get_by_role("button", name=re.compile("Sign in|Войти")).click()
     expect(page.locator("nav#nav")).to_be_attached()
     return page

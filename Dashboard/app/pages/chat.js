@@ -56,14 +56,21 @@ export function render(main, ctx) {
   async function ask() {
     const text = input.value;
     if (!text.trim() || controller) return;
+    controller = new AbortController();
+    send.disabled = true;
+    // A message sent while the models are still loading waits for them.
+    await ready;
     const model = modelSelect.value;
+    if (!model) {
+      controller = null;
+      send.disabled = false;
+      return;
+    }
     conversation.push({ role: 'user', content: text });
     const answer = { role: 'assistant', content: '' };
     conversation.push(answer);
     input.value = '';
     draw();
-    controller = new AbortController();
-    send.disabled = true;
     stop.disabled = false;
     let frame = 0;
     // The answer is drawn again at most once per frame, however fast its tokens come.
@@ -119,7 +126,7 @@ export function render(main, ctx) {
   draw();
   input.focus();
 
-  gql('{ models { id } routes { alias } }').then(({ models, routes }) => {
+  const ready = gql('{ models { id } routes { alias } }').then(({ models, routes }) => {
     const wanted = ctx.params.get('model');
     const aliases = routes.map((r) => r.alias);
     const ids = models.map((m) => m.id).filter((id) => !aliases.includes(id));

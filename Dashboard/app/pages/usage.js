@@ -44,6 +44,17 @@ function days(from, to) {
   return list;
 }
 
+/** Rows summed by the given fields (exactly: counts as integers, costs as decimal strings). */
+function group(rows, fields) {
+  const groups = new Map();
+  for (const row of rows) {
+    const key = JSON.stringify(fields.map((f) => row[f]));
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(row);
+  }
+  return [...groups.values()].map((members) => ({ ...Object.fromEntries(fields.map((f) => [f, members[0][f]])), ...totalsOf(members) }));
+}
+
 const totalsOf = (rows) => {
   const total = { cost: sumDecimals(rows.map((r) => r.cost).concat('0')) };
   for (const name of COUNTS) total[name] = rows.reduce((n, r) => n + r[name], 0);
@@ -80,25 +91,24 @@ export function render(main, ctx) {
 
   const jobsLink = (extra) => `/jobs?${new URLSearchParams({ ...extra, from: apiRange.from, to: apiRange.to })}`;
 
+  // One pass over the usage rows (grouped by day, provider and model, a few hundred rows at most) feeds the chart
+  // and the provider and model tables; the admin's tenant table is a second grouping.
   async function load() {
-    const series = by === 'model' ? 'provider model' : 'provider';
     const query = `query Usage($from: DateTime, $to: DateTime, $failed: JobFilter, $all: JobFilter) {
-      byProvider: usageSummary(from: $from, to: $to, groupBy: [PROVIDER]) { provider ${SUMS} }
-      byModel: usageSummary(from: $from, to: $to, groupBy: [PROVIDER, MODEL]) { provider model ${SUMS} }
-      byDay: usageSummary(from: $from, to: $to, groupBy: [DAY, ${by === 'model' ? 'PROVIDER, MODEL' : 'PROVIDER'}]) { day ${series} cost }
+      rows: usageSummary(from: $from, to: $to, groupBy: [DAY, PROVIDER, MODEL]) { day provider model ${SUMS} }
       failed: jobs(filter: $failed, first: 0) { totalCount }
       all: jobs(filter: $all, first: 0) { totalCount }
       ${ctx.admin ? `byTenant: usageSummary(from: $from, to: $to, groupBy: [TENANT]) { tenantId ${SUMS} } tenants { id name }` : ''}
     }`;
     try {
       const data = await gql(query, { ...apiRange, failed: { status: 'FAILED', ...apiRange }, all: apiRange });
-      draw(data, series);
+      draw({ ...data, byProvider: group(data.rows, ['provider']), byModel: group(data.rows, ['provider', 'model']) });
     } catch (e) {
       toastError(e);
     }
   }
 
-  function draw(data, series) {
+  function draw(data) {
     const total = totalsOf(data.byProvider);
     const tile = (label, value, id) => h('div', { class: 'tile' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
     const errorRate = data.all.totalCount ? share(String(data.failed.totalCount), String(data.all.totalCount)) : '0.0';
@@ -113,14 +123,14 @@ export function render(main, ctx) {
     // Chart series: the dearest few, the rest as "other", so the bars still add up to the total.
     const key = (row) => (by === 'model' ? `${row.provider}/${row.model ?? '—'}` : row.provider);
     const perSeries = new Map();
-    for (const row of data.byDay) perSeries.set(key(row), [...(perSeries.get(key(row)) || []), row.cost]);
+    for (const row of data.rows) perSeries.set(key(row), [...(perSeries.get(key(row)) || []), row.cost]);
     const ranked = [...perSeries.entries()].map(([name, costs]) => [name, sumDecimals(costs)])
       .sort((a, b) => compareDecimals(b[1], a[1]));
     let shown = ranked.map(([name]) => name);
     const other = t('usage.other');
     if (shown.length > TOP_SERIES + 1) shown = [...shown.slice(0, TOP_SERIES), other];
     const cell = new Map();
-    for (const row of data.byDay) {
+    for (const row of data.rows) {
       const name = shown.includes(key(row)) ? key(row) : other;
       const k = `${row.day}|${name}`;
       cell.set(k, sumDecimals([cell.get(k) || '0', row.cost]));
