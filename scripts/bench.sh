@@ -148,4 +148,16 @@ echo "peak RSS: bare $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$bare
 rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from usage').fetchone()[0])" "$work/bench.sqlite" 2>/dev/null || echo "?")
 echo "usage rows metered during the run: $rows"
 echo "event loops per process: ${NIO_SINGLETON_GROUP_LOOP_COUNT:-$(nproc) (one per core, the NIO default; NIO_SINGLETON_GROUP_LOOP_COUNT changes it)}"
+
+# Jobs in scaled mode (SPEC §8): PostgreSQL and Redis on loopback (the test scripts' servers), one `serve` and two
+# `worker` processes; the HTTP gateways above are stopped first so that they take no CPU.
+kill "$gw_pid" "$off_pid" "$bare_pid" "$up_pid" 2>/dev/null || true
+wait 2>/dev/null || true
+scripts/ensure-tools.sh redis
+eval "$(scripts/postgres-test-server.sh start)"
+eval "$(scripts/redis-test-server.sh start)"
+echo
+python3 scripts/bench-jobs.py "$PWD/.build/release/aggregator" "$TEST_DATABASE_URL" "$TEST_REDIS_URL"
+scripts/redis-test-server.sh stop >/dev/null 2>&1 || true
+scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); load generator, upstream and gateway share them"

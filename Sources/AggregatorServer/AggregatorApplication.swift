@@ -21,10 +21,23 @@ public struct AggregatorApplication: Sendable {
     public let logger: Logger
     /// The key of the `default` tenant when this start created it (embedded mode, empty store).
     public let createdDefaultKey: String?
+    /// What this process does.
+    public let role: Role
+    /// The services of a worker-only process (a serving one runs them inside `app`).
+    let services: [any Service]
+
+    /// What one process does (SPEC §2).
+    public enum Role: Sendable, Hashable {
+        /// The HTTP API. Without `REDIS_URL` it always runs jobs too; with it, only when `withWorker` is set.
+        case serve(withWorker: Bool)
+        /// Runs jobs only (needs `REDIS_URL`); no HTTP listener.
+        case worker
+    }
 
     /// Runs until SIGTERM/SIGINT, drains streams in flight (up to `grace`), writes pending usage, closes the store.
     public func run(grace: Duration = .seconds(30)) async throws {
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let services: [any Service] = role == .worker ? services : [app]
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = grace
         let group = ServiceGroup(configuration: configuration)
         do {
@@ -61,13 +74,12 @@ extension AggregatorApplication {
     /// Builds everything. In embedded mode migrations are applied here and an empty store gets a
     /// `default` tenant, whose key is returned (and printed once by the caller).
     public static func build(
-        config: AppConfig, logger: Logger, graphQL: GraphQLSettings = GraphQLSettings(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        config: AppConfig, role: Role = .serve(withWorker: false), logger: Logger, graphQL: GraphQLSettings = GraphQLSettings(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws
         -> AggregatorApplication
     {
-        if config.redisURL != nil {
-            throw AppConfig.Error(variable: "REDIS_URL", problem: "the Redis queue and event bus are not supported by this build yet; unset it")
-        }
+        let redisConfiguration = try scaledModeRedis(config, role: role)
         let store = try await openStore(config, logger: logger)
         var defaultKey: String?
         do {
@@ -105,8 +117,37 @@ extension AggregatorApplication {
         let gateway = ChatGateway(
             catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts), metrics: metrics)
 
-        // Events: every stored generation tells subscribers about its job and its usage.
-        let bus: any EventBus = InProcessEventBus()
+        // Queue, events and job tokens: in process, or through Redis in scaled mode.
+        let owner = JobService.processName()
+        let bus: any EventBus
+        let queue: any JobQueue
+        let tokens: any JobTokenLog
+        var redisCheck: (@Sendable () async -> Bool)?
+        if let redisConfiguration {
+            let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            do {
+                try await redis.send("PING")
+            } catch {
+                redis.close()
+                try? await store.close()
+                throw AppConfig.Error(variable: "REDIS_URL", problem: "\(error)")
+            }
+            let redisBus = RedisEventBus(client: redis, logger: logger)
+            // Another instance changed tenants, prices or routes: read them again (the poll is the backstop).
+            redisBus.onReconnect { try? await directory.refresh() }
+            services.insert(contentsOf: [redis, redisBus] as [any Service], at: 0)
+            bus = redisBus
+            queue = RedisJobQueue(client: redis, consumer: owner, logger: logger)
+            tokens = RedisJobTokenLog(client: redis, logger: logger)
+            redisCheck = { (try? await redis.send("PING", timeout: .seconds(2))) != nil }
+            services.append(ConfigListener(bus: bus, directory: directory, logger: logger))
+            directory.onChange { bus.publish(.configChanged) }
+        } else {
+            bus = InProcessEventBus()
+            queue = InProcessJobQueue()
+            tokens = InProcessJobTokenLog()
+        }
+        // Every stored generation tells subscribers about its job and its usage.
         recorder.onRecorded { generations in
             for generation in generations {
                 if generation.isNewJob { bus.publish(.jobUpdated(generation.job)) }
@@ -114,23 +155,27 @@ extension AggregatorApplication {
             }
             metrics?.usageRowsWritten(generations.count { $0.usage != nil })
         }
-        // Async jobs run in process in embedded mode.
+        // Async jobs: run in this process in embedded mode, by a worker or `serve --with-worker` in scaled mode.
         var jobs: JobService?
-        let queue = InProcessJobQueue()
         if let jobStore = store as? any JobStore {
-            let service = JobService(store: jobStore, queue: queue, bus: bus, gateway: gateway)
-            let ownsStore = if case .sqlite = config.store { true } else { false }
-            services.append(JobWorker(jobs: service, store: jobStore, queue: queue, concurrency: 4, ownsStore: ownsStore, logger: logger))
+            let service = JobService(
+                store: jobStore, queue: queue, bus: bus, tokens: tokens, gateway: gateway, settings: config.jobs, owner: owner)
+            let runsJobs = redisConfiguration == nil || role != .serve(withWorker: false)
+            if runsJobs {
+                let ownsStore = if case .sqlite = config.store { true } else { false }
+                services.append(JobWorker(jobs: service, bus: bus, ownsStore: ownsStore, logger: logger))
+            }
             jobs = service
         }
 
         let authenticator = Authenticator(adminKey: config.adminAPIKey, directory: directory)
         let router = buildRouter(
-            gateway: gateway, catalog: catalog, store: store, recorder: recorder, bus: bus,
-            authenticator: authenticator, config: config)
+            gateway: gateway, catalog: catalog, store: store, recorder: recorder, bus: bus, tokens: tokens,
+            redisReachable: redisCheck, authenticator: authenticator, config: config)
         if let metrics {
             router.get("/metrics") { _, _ in
-                let text = metrics.exposition(pendingUsageRows: recorder.pendingCount, queueDepth: queue.depth)
+                let pending = try? await (store as? any JobStore)?.jobQueueStats().pending
+                let text = metrics.exposition(pendingUsageRows: recorder.pendingCount, queueDepth: pending)
                 return Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
             }
@@ -141,7 +186,9 @@ extension AggregatorApplication {
             let graphQLServices = GraphQLServices(
                 store: store, jobStore: jobStore, directory: directory, catalog: catalog, bus: bus,
                 jobs: JobActions(
-                    create: { tenantID, type, model, input in try await jobs.create(tenantID: tenantID, type: type, model: model, input: input) },
+                    create: { tenantID, type, model, input in
+                        try await jobs.create(tenantID: tenantID, type: type, model: model, input: input, logger: logger)
+                    },
                     cancel: { id, tenantID in try await jobs.cancel(id: id, tenantID: tenantID) }))
             graphQLRoutes = try GraphQLRoutes(
                 services: graphQLServices, authenticator: authenticator, limits: config.graphQLLimits, settings: graphQL, logger: logger)
@@ -156,17 +203,17 @@ extension AggregatorApplication {
             logger: logger)
         return AggregatorApplication(
             app: app, store: store, recorder: recorder, directory: directory, bus: bus, jobs: jobs, logger: logger,
-            createdDefaultKey: defaultKey)
+            createdDefaultKey: defaultKey, role: role, services: services)
     }
 
     static func buildRouter(
-        gateway: ChatGateway, catalog: ModelCatalog, store: any Store, recorder: UsageRecorder, bus: any EventBus,
-        authenticator: Authenticator, config: AppConfig
+        gateway: ChatGateway, catalog: ModelCatalog, store: any Store, recorder: UsageRecorder, bus: any EventBus, tokens: any JobTokenLog,
+        redisReachable: (@Sendable () async -> Bool)?, authenticator: Authenticator, config: AppConfig
     ) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(MetricsMiddleware(metrics: gateway.metrics))
         router.middlewares.add(ErrorMiddleware())
-        let health = HealthRoutes(store: store, recorder: recorder, catalog: catalog)
+        let health = HealthRoutes(store: store, recorder: recorder, catalog: catalog, redisReachable: redisReachable)
         router.get("/healthz") { request, context in health.alive(request, context: context) }
         router.get("/readyz") { request, context in await health.ready(request, context: context) }
         router.get("/health") { request, context in await health.details(request, context: context) }
@@ -179,12 +226,33 @@ extension AggregatorApplication {
         v1.get("/models/**") { request, context in try await models.one(request, context: context) }
 
         let stream = router.group("/stream").add(middleware: AuthMiddleware(authenticator: authenticator))
-        let streams = StreamRoutes(gateway: gateway, store: store, bus: bus, maxRequestBytes: config.maxRequestBytes)
+        let streams = StreamRoutes(gateway: gateway, store: store, bus: bus, tokens: tokens, maxRequestBytes: config.maxRequestBytes)
         stream.post("") { request, context in try await streams.generate(request, context: context) }
         stream.get("/jobs/:id") { request, context in try await streams.follow(request, context: context) }
 
         DashboardRoutes(assets: .load(folder: config.dashboardDirectory)).register(on: router)
         return router
+    }
+
+    /// The Redis configuration of scaled mode, or nil in embedded mode; refuses what SPEC §2 forbids.
+    static func scaledModeRedis(_ config: AppConfig, role: Role) throws -> RedisConfiguration? {
+        guard let url = config.redisURL else {
+            if role == .worker {
+                throw AppConfig.Error(
+                    variable: "REDIS_URL", problem: "`aggregator worker` needs REDIS_URL (and PostgreSQL): without it `serve` runs the jobs itself")
+            }
+            return nil
+        }
+        guard case .postgres = config.store else {
+            throw AppConfig.Error(
+                variable: "REDIS_URL",
+                problem: "needs PostgreSQL (DATABASE_URL=postgres://…): the embedded SQLite store belongs to one process; unset REDIS_URL to run embedded")
+        }
+        do {
+            return try RedisConfiguration(url: url)
+        } catch {
+            throw AppConfig.Error(variable: "REDIS_URL", problem: "\(error)")
+        }
     }
 
     /// The remote providers whose configuration is present, in a stable order.

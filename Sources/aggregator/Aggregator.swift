@@ -22,7 +22,7 @@ struct Aggregator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregator",
         abstract: "An OpenAI-compatible LLM gateway with per-tenant metering.",
-        subcommands: [Serve.self, Migrate.self, Tenants.self],
+        subcommands: [Serve.self, Worker.self, Migrate.self, Tenants.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -48,11 +48,13 @@ func bootstrap() -> (AppConfig, Logger) {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (and, in embedded mode, run jobs in process).")
 
+    @Flag(help: "With REDIS_URL: run a job worker in this process too (small deployments).") var withWorker = false
+
     func run() async throws {
         let (config, logger) = bootstrap()
         let application: AggregatorApplication
         do {
-            application = try await AggregatorApplication.build(config: config, logger: logger) { port in
+            application = try await AggregatorApplication.build(config: config, role: .serve(withWorker: withWorker), logger: logger) { port in
                 logger.notice("listening", metadata: ["address": "http://\(config.host):\(port)"])
             }
         } catch {
@@ -74,6 +76,24 @@ struct Serve: AsyncParsableCommand {
 
                 """)
         }
+        try await application.run()
+    }
+}
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run async jobs from the Redis queue (scaled mode: needs REDIS_URL and PostgreSQL); no HTTP listener.")
+
+    func run() async throws {
+        let (config, logger) = bootstrap()
+        let application: AggregatorApplication
+        do {
+            application = try await AggregatorApplication.build(config: config, role: .worker, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("aggregator: cannot start: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        logger.notice("worker running", metadata: ["concurrency": "\(config.jobs.concurrency)"])
         try await application.run()
     }
 }

@@ -103,7 +103,7 @@ import Testing
         try await withRedisServer(["--requirepass", "right-horse-battery"]) { server in
             let logs = LogCapture()
             var configuration = try RedisConfiguration(url: "redis://:wrong-staple-9@127.0.0.1:\(server.port)/0")
-            configuration.commandTimeout = .seconds(2)
+            configuration.commandTimeout = .seconds(10)
             let started = ContinuousClock.now
             do {
                 try await withClient(configuration, logger: logs.logger) { client in try await client.send("PING") }
@@ -117,7 +117,7 @@ import Testing
                 #expect("\(error)".hasPrefix("Redis at \(server.endpoint) refused the credentials of REDIS_URL"))
             }
             // Not retried until the command's time is up: a wrong password will not become right.
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(5))
 
             configuration.password = nil
             do {

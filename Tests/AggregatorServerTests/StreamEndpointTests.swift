@@ -1,6 +1,7 @@
 import AggregatorCore
 import AggregatorServer
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -54,30 +55,50 @@ import Testing
         try await TestGateway.run { gateway in
             let tenant = try #require(try await gateway.store.tenants().first)
             let jobs = try #require(gateway.app.jobs)
-            let job = try await jobs.create(tenantID: tenant.id, type: .text, model: "stub/echo", input: "async hello")
-            // Whatever the timing, the follower sees the job to COMPLETED and then the same frames as /stream.
-            let response = try await gateway.get("/stream/jobs/\(job.id.uuidString.lowercased())", key: gateway.key)
-            let tail = """
+            // `stub/slow` waits 50 ms before each word: the follower is there before the job ends and sees each word as
+            // it is generated (a late follower gets what came before at once), then the usage and the end.
+            let job = try await jobs.create(
+                tenantID: tenant.id, type: .text, model: "stub/slow", input: "async hello from a slow job", logger: Logger(label: "test"))
+            let id = job.id.uuidString.lowercased()
+            let response = try await gateway.get("/stream/jobs/\(id)", key: gateway.key)
+            let words = ["async ", "hello ", "from ", "a ", "slow ", "job"].map { "event: token\ndata: {\"text\":\"\($0)\"}\n\n" }.joined()
+            let tail = words + """
                 event: status
                 data: {"status":"completed"}
 
-                event: token
-                data: {"text":"async hello"}
-
                 event: usage
-                data: {"tokensIn":3,"tokensOut":3,"cost":"0.0000090000"}
+                data: {"tokensIn":7,"tokensOut":7,"cost":"0.0000210000"}
 
                 event: done
-                data: {"jobId":"\(job.id.uuidString.lowercased())"}
+                data: {"jobId":"\(id)"}
 
 
                 """
-            #expect(response.text.hasSuffix(tail))
+            #expect(response.text.hasSuffix(tail), "\(response.text)")
             #expect(response.text.hasPrefix("event: status\n"))
+
+            // After the end, a follower gets the whole result as one piece.
+            let late = try await gateway.get("/stream/jobs/\(id)", key: gateway.key)
+            #expect(
+                late.text == """
+                    event: status
+                    data: {"status":"completed"}
+
+                    event: token
+                    data: {"text":"async hello from a slow job"}
+
+                    event: usage
+                    data: {"tokensIn":7,"tokensOut":7,"cost":"0.0000210000"}
+
+                    event: done
+                    data: {"jobId":"\(id)"}
+
+
+                    """)
 
             // Another tenant cannot follow it, and cannot tell it exists.
             let (_, otherKey) = try await gateway.createTenant("other")
-            let other = try await gateway.get("/stream/jobs/\(job.id.uuidString.lowercased())", key: otherKey)
+            let other = try await gateway.get("/stream/jobs/\(id)", key: otherKey)
             #expect(other.status == .notFound)
             #expect(other.text == #"{"error":{"message":"No such job.","type":"invalid_request_error","param":null,"code":"not_found"}}"#)
 

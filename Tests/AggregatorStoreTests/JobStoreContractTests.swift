@@ -7,7 +7,7 @@ import Testing
 /// Jobs and usage reports (`JobStore`), against both stores.
 @Suite("Job store contract")
 struct JobStoreContractTests {
-    @Test("jobs: pending → processing → completed once; cancel only pending or processing", arguments: Backend.allCases)
+    @Test("jobs: pending → processing → completed once, fenced by the attempt; cancel only pending or processing", arguments: Backend.allCases)
     func lifecycle(backend: Backend) async throws {
         try await withStore(backend) { store in
             let jobs = try #require(store as? any JobStore)
@@ -17,9 +17,13 @@ struct JobStoreContractTests {
             let job = Job(tenantID: tenant.id, status: .pending, input: "write a poem", createdAt: at, updatedAt: at)
             try await jobs.insertJob(job)
 
-            let claimed = try #require(try await jobs.claimJob(id: job.id, at: at.addingTimeInterval(1)))
-            #expect(claimed.status == .processing && claimed.startedAt == at.addingTimeInterval(1))
-            #expect(try await jobs.claimJob(id: job.id, at: at) == nil)
+            let before = Date().addingTimeInterval(-1)
+            let claimed = try #require(try await jobs.claimJob(id: job.id, owner: "w1", lease: JobLease()))
+            #expect(claimed.status == .processing && claimed.attempts == 1 && claimed.failures == 0)
+            #expect(try #require(claimed.startedAt) > before)
+            #expect(try await jobs.claimJob(id: job.id, owner: "w2", lease: JobLease()) == nil)
+            #expect(try await jobs.renewLease(id: job.id, attempt: 1, lease: JobLease()))
+            #expect(try await !jobs.renewLease(id: job.id, attempt: 2, lease: JobLease()))
 
             var done = claimed
             done.status = .completed
@@ -29,49 +33,170 @@ struct JobStoreContractTests {
             done.tokensIn = 3
             done.tokensOut = 1
             done.cost = usd("0.0000050000")
-            done.updatedAt = at.addingTimeInterval(2)
-            done.finishedAt = at.addingTimeInterval(2)
-            #expect(try await jobs.finishJob(done))
-            #expect(try await !jobs.finishJob(done))
-            #expect(try await store.job(id: job.id) == done)
+            let usage = UsageRecord(
+                tenantID: tenant.id, jobID: job.id, provider: "stub", model: "echo", tokensIn: 3, tokensOut: 1, cost: usd("0.0000050000"),
+                unpriced: false, attempt: 1, createdAt: at)
+            // A stale attempt writes nothing, not even its usage.
+            #expect(try await jobs.finishJob(done, attempt: 2, usage: usage) == nil)
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).isEmpty)
+            let finished = try #require(try await jobs.finishJob(done, attempt: 1, usage: usage))
+            #expect(finished.status == .completed && finished.result == "roses" && finished.cost == usd("0.0000050000"))
+            #expect(finished.attempts == 1 && finished.finishedAt != nil)
+            #expect(try await jobs.finishJob(done, attempt: 1, usage: usage) == nil)
+            #expect(try await store.job(id: job.id) == finished)
+            #expect(try await store.usageRecords(tenantID: tenant.id, limit: 10).map(\.attempt) == [1])
+            #expect(try await !jobs.renewLease(id: job.id, attempt: 1, lease: JobLease()))
 
             let second = Job(tenantID: tenant.id, status: .pending, input: "x", createdAt: at, updatedAt: at)
             try await jobs.insertJob(second)
-            #expect(try await jobs.cancelJob(id: second.id, tenantID: other.id, at: at) == nil)
-            let cancelled = try #require(try await jobs.cancelJob(id: second.id, tenantID: tenant.id, at: at.addingTimeInterval(3)))
-            #expect(cancelled.status == .cancelled && cancelled.finishedAt == at.addingTimeInterval(3))
-            #expect(try await jobs.cancelJob(id: job.id, tenantID: nil, at: at)?.status == .completed)
-            #expect(try await jobs.claimJob(id: second.id, at: at) == nil)
+            #expect(try await jobs.cancelJob(id: second.id, tenantID: other.id) == nil)
+            let cancelled = try #require(try await jobs.cancelJob(id: second.id, tenantID: tenant.id))
+            #expect(cancelled.status == .cancelled && cancelled.finishedAt != nil)
+            #expect(try await jobs.cancelJob(id: job.id, tenantID: nil) == finished)
+            #expect(try await jobs.claimJob(id: second.id, owner: "w1", lease: JobLease()) == nil)
+
+            // A running job cancelled: its worker's lease and outcome no longer match.
+            let third = Job(tenantID: tenant.id, status: .pending, input: "y", createdAt: at, updatedAt: at)
+            try await jobs.insertJob(third)
+            let running = try #require(try await jobs.claimJob(id: third.id, owner: "w1", lease: JobLease()))
+            #expect(try await jobs.cancelJob(id: third.id, tenantID: nil)?.status == .cancelled)
+            #expect(try await !jobs.renewLease(id: third.id, attempt: running.attempts, lease: JobLease()))
+            var late = running
+            late.status = .completed
+            #expect(try await jobs.finishJob(late, attempt: running.attempts, usage: nil) == nil)
+            #expect(try await jobs.retryJob(id: third.id, attempt: 1, error: "x", delay: .zero, maxAttempts: 3, usage: nil) == nil)
+            #expect(try await jobs.releaseJob(id: third.id, attempt: 1) == nil)
+            #expect(try await store.job(id: third.id)?.status == .cancelled)
         }
     }
 
-    @Test("jobs: a job whose worker stopped showing signs of life goes back to pending, a live one does not", arguments: Backend.allCases)
-    func requeueStale(backend: Backend) async throws {
+    @Test("jobs: a transient failure retries after its delay, then fails when the attempts are used up; usage per attempt", arguments: Backend.allCases)
+    func retries(backend: Backend) async throws {
         try await withStore(backend) { store in
             let jobs = try #require(store as? any JobStore)
             let tenant = try await store.createTenant(name: "a", keyHash: "h", keyPrefix: "p")
             let at = instant("2025-03-01T10:00:00.000Z")
-            let made = (0..<3).map { i in
+            let job = Job(tenantID: tenant.id, status: .pending, input: "q", createdAt: at, updatedAt: at)
+            try await jobs.insertJob(job)
+            func usage(_ attempt: Int) -> UsageRecord {
+                UsageRecord(
+                    tenantID: tenant.id, jobID: job.id, provider: "stub", model: "echo", tokensIn: 2, tokensOut: attempt, cost: usd("0.0000010000"),
+                    unpriced: false, attempt: attempt, createdAt: at)
+            }
+
+            _ = try await jobs.claimJob(id: job.id, owner: "w", lease: JobLease())
+            let first = try #require(
+                try await jobs.retryJob(id: job.id, attempt: 1, error: "upstream status 503", delay: .zero, maxAttempts: 3, usage: usage(1)))
+            #expect(first.status == .pending && first.failures == 1 && first.attempts == 1 && first.error == "upstream status 503")
+            #expect(try await jobs.dispatchDueJobs(redispatchAfter: .seconds(30), limit: 10) == [job.id], "a retry is dispatched when due")
+
+            _ = try #require(try await jobs.claimJob(id: job.id, owner: "w", lease: JobLease()))
+            let second = try #require(
+                try await jobs.retryJob(id: job.id, attempt: 2, error: "timed out", delay: .seconds(60), maxAttempts: 3, usage: usage(2)))
+            #expect(second.status == .pending && second.failures == 2)
+            // Not due for a minute: neither claimed nor dispatched.
+            #expect(try await jobs.claimJob(id: job.id, owner: "w", lease: JobLease()) == nil)
+            #expect(try await jobs.dispatchDueJobs(redispatchAfter: .zero, limit: 10) == [])
+
+            let other = Job(tenantID: tenant.id, status: .pending, input: "r", createdAt: at, updatedAt: at)
+            try await jobs.insertJob(other)
+            _ = try await jobs.claimJob(id: other.id, owner: "w", lease: JobLease())
+            let retried = try #require(try await jobs.retryJob(id: other.id, attempt: 1, error: "e1", delay: .zero, maxAttempts: 2, usage: nil))
+            #expect(retried.status == .pending)
+            _ = try await jobs.claimJob(id: other.id, owner: "w", lease: JobLease())
+            let failed = try #require(try await jobs.retryJob(id: other.id, attempt: 2, error: "e2", delay: .zero, maxAttempts: 2, usage: nil))
+            #expect(failed.status == .failed && failed.failures == 2 && failed.attempts == 2 && failed.error == "e2" && failed.finishedAt != nil)
+            #expect(try await jobs.claimJob(id: other.id, owner: "w", lease: JobLease()) == nil)
+
+            // Each attempt's usage once, however often it is written.
+            try await jobs.recordAttemptUsage(usage(2))
+            try await jobs.recordAttemptUsage(usage(1))
+            let rows = try await store.usageRecords(tenantID: tenant.id, limit: 10)
+            #expect(rows.map(\.attempt).sorted() == [1, 2])
+        }
+    }
+
+    @Test("jobs: a job handed back at shutdown is pending at once and no failure; expired leases are taken back", arguments: Backend.allCases)
+    func releaseAndReap(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let jobs = try #require(store as? any JobStore)
+            let tenant = try await store.createTenant(name: "a", keyHash: "h", keyPrefix: "p")
+            let at = instant("2025-03-01T10:00:00.000Z")
+            let made = (0..<4).map { i in
                 Job(tenantID: tenant.id, status: .pending, input: "\(i)", createdAt: at.addingTimeInterval(Double(i)), updatedAt: at)
             }
             for job in made { try await jobs.insertJob(job) }
-            let (lost, waiting, live) = (made[0], made[1], made[2])
-            _ = try await jobs.claimJob(id: lost.id, at: at)
-            _ = try await jobs.claimJob(id: live.id, at: at)
-            try await jobs.heartbeatJob(id: live.id, at: at.addingTimeInterval(40))
-            #expect(try await store.job(id: live.id)?.updatedAt == at.addingTimeInterval(40))
+            let (handed, lost, live, poison) = (made[0], made[1], made[2], made[3])
 
-            // Signs of life before 10:00:30 are stale: the claim of `lost` is, the heartbeat of `live` is not.
-            #expect(try await jobs.requeueStaleJobs(staleBefore: at.addingTimeInterval(30), at: at.addingTimeInterval(45)) == [lost.id])
-            let requeued = try #require(try await store.job(id: lost.id))
-            #expect(requeued.status == .pending && requeued.startedAt == nil && requeued.updatedAt == at.addingTimeInterval(45))
+            _ = try await jobs.claimJob(id: handed.id, owner: "w", lease: JobLease())
+            #expect(try await jobs.releaseJob(id: handed.id, attempt: 2) == nil)
+            let released = try #require(try await jobs.releaseJob(id: handed.id, attempt: 1))
+            #expect(released.status == .pending && released.failures == 0 && released.attempts == 1)
+            #expect(try await jobs.claimJob(id: handed.id, owner: "w", lease: JobLease())?.attempts == 2)
+
+            let short = JobLease(duration: .milliseconds(1))
+            _ = try await jobs.claimJob(id: lost.id, owner: "dead", lease: short)
+            _ = try await jobs.claimJob(id: live.id, owner: "alive", lease: JobLease())
+            _ = try await jobs.claimJob(id: poison.id, owner: "dead", lease: short)
+            try await Task.sleep(for: .milliseconds(20))
+            let reaped = try await jobs.reapExpiredLeases(maxAttempts: 1, limit: 100, everyLease: false)
+                + jobs.reapExpiredLeases(maxAttempts: 3, limit: 100, everyLease: false)
+            // `lost` and `poison` were reaped by the first call (max 1 attempt): both failed. Reap again with a new job.
+            #expect(Set(reaped.map(\.id)) == [lost.id, poison.id])
+            #expect(reaped.allSatisfy { $0.status == .failed && $0.failures == 1 && $0.error?.contains("lost its worker") == true })
             #expect(try await store.job(id: live.id)?.status == .processing)
-            #expect(try await jobs.pendingJobs() == [lost.id, waiting.id])
-            #expect(try await jobs.requeueStaleJobs(staleBefore: at.addingTimeInterval(30), at: at.addingTimeInterval(46)) == [])
 
-            // A heartbeat of a job that is not processing changes nothing.
-            try await jobs.heartbeatJob(id: lost.id, at: at.addingTimeInterval(50))
-            #expect(try await store.job(id: lost.id)?.updatedAt == at.addingTimeInterval(45))
+            let again = Job(tenantID: tenant.id, status: .pending, input: "again", createdAt: at, updatedAt: at)
+            try await jobs.insertJob(again)
+            _ = try await jobs.claimJob(id: again.id, owner: "dead", lease: short)
+            try await Task.sleep(for: .milliseconds(20))
+            let requeued = try await jobs.reapExpiredLeases(maxAttempts: 3, limit: 100, everyLease: false)
+            #expect(requeued.map(\.id) == [again.id] && requeued[0].status == .pending && requeued[0].failures == 1)
+            #expect(try await !jobs.renewLease(id: again.id, attempt: 1, lease: JobLease()), "the dead worker lost its lease")
+            #expect(try await jobs.dispatchDueJobs(redispatchAfter: .seconds(30), limit: 10) == [again.id])
+
+            // The only process using an embedded store takes back every running job at start, leases or not.
+            let everything = try await jobs.reapExpiredLeases(maxAttempts: 3, limit: 100, everyLease: true)
+            #expect(Set(everything.map(\.id)) == [handed.id, live.id])
+
+            let stats = try await jobs.jobQueueStats()
+            #expect(stats.pending == 3 && stats.processing == 0 && stats.oldestPendingCreatedAt == handed.createdAt)
+        }
+    }
+
+    @Test("jobs: of many workers racing for a job one claims it; dispatch marks jobs so the sweep does not repeat them", arguments: Backend.allCases)
+    func racesAndDispatch(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let jobs = try #require(store as? any JobStore)
+            let tenant = try await store.createTenant(name: "a", keyHash: "h", keyPrefix: "p")
+            let at = instant("2025-03-01T10:00:00.000Z")
+            let made = (0..<5).map { i in
+                Job(tenantID: tenant.id, status: .pending, input: "\(i)", createdAt: at.addingTimeInterval(Double(i)), updatedAt: at)
+            }
+            for job in made { try await jobs.insertJob(job) }
+            #expect(try await jobs.dispatchDueJobs(redispatchAfter: .seconds(30), limit: 10) == [], "just created: the queue has them")
+            #expect(try await jobs.dispatchDueJobs(redispatchAfter: .zero, limit: 3) == made.prefix(3).map(\.id))
+            #expect(try await jobs.dispatchDueJobs(redispatchAfter: .seconds(30), limit: 10) == [])
+
+            let claims = try await withThrowingTaskGroup(of: Job?.self) { group in
+                for i in 0..<16 {
+                    group.addTask { try await jobs.claimJob(id: made[0].id, owner: "w\(i)", lease: JobLease()) }
+                }
+                return try await group.reduce(into: [Job]()) { if let job = $1 { $0.append(job) } }
+            }
+            #expect(claims.count == 1 && claims[0].attempts == 1)
+
+            // A cancel racing a completion: one of them wins, and the row says which.
+            let target = made[1]
+            let running = try #require(try await jobs.claimJob(id: target.id, owner: "w", lease: JobLease()))
+            var done = running
+            done.status = .completed
+            async let finished = jobs.finishJob(done, attempt: 1, usage: nil)
+            async let cancelled = jobs.cancelJob(id: target.id, tenantID: nil)
+            let (f, c) = try await (finished, cancelled)
+            let row = try #require(try await store.job(id: target.id))
+            #expect(row.status == (f != nil ? .completed : .cancelled))
+            #expect(c?.status == row.status)
         }
     }
 

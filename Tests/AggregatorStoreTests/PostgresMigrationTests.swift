@@ -18,24 +18,24 @@ struct PostgresMigrationTests {
         try await store.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").map { try $0.string("tablename") }
     }
 
-    @Test("up, down, up again; schema_migrations holds golang-migrate's one row (2, false)")
+    @Test("up, down, up again; schema_migrations holds golang-migrate's one row (3, false)")
     func upDownUp() async throws {
         try await withPostgresStore(migrated: false) { store in
-            await #expect(throws: MigrationError.schemaTooOld(current: 0, expected: 2)) { try await store.checkSchema() }
-            #expect(try await store.migrate() == 2)
-            #expect(try await migrationRows(store) == ["2,false"])
+            await #expect(throws: MigrationError.schemaTooOld(current: 0, expected: 3)) { try await store.checkSchema() }
+            #expect(try await store.migrate() == 3)
+            #expect(try await migrationRows(store) == ["3,false"])
             #expect(
                 try await tables(store) == ["jobs", "model_routes", "provider_pricing", "schema_migrations", "tenants", "usage", "usage_daily"])
             try await store.checkSchema()
             #expect(try await store.migrate() == 0)
 
-            #expect(try await store.migrate(to: 0) == 2)
+            #expect(try await store.migrate(to: 0) == 3)
             #expect(try await migrationRows(store).isEmpty)
             #expect(try await tables(store) == ["schema_migrations"])
             #expect(try await store.schemaVersion() == (0, false))
 
-            #expect(try await store.migrate() == 2)
-            #expect(try await migrationRows(store) == ["2,false"])
+            #expect(try await store.migrate() == 3)
+            #expect(try await migrationRows(store) == ["3,false"])
             #expect(try await store.prices().count == 12)
             let columns = try await store.query(
                 """
@@ -51,8 +51,8 @@ struct PostgresMigrationTests {
     func dirty() async throws {
         try await withPostgresStore { store in
             _ = try await store.query("UPDATE schema_migrations SET dirty = TRUE")
-            await #expect(throws: MigrationError.dirty(version: 2)) { try await store.checkSchema() }
-            await #expect(throws: MigrationError.dirty(version: 2)) { try await store.migrate(to: 0) }
+            await #expect(throws: MigrationError.dirty(version: 3)) { try await store.checkSchema() }
+            await #expect(throws: MigrationError.dirty(version: 3)) { try await store.migrate(to: 0) }
         }
     }
 

@@ -21,7 +21,9 @@ Error fixtures:
   - otherwise a Claude model containing `cache` streams `stream_cache_usage.sse`;
   - an OpenAI model containing `cached` answers `completion-cached.json` / `stream-cached.sse` (cached prompt
     tokens);
-  - a model containing `parallel`, offered tools on the user's turn, gets the two-tool-call fixture.
+  - a model containing `parallel`, offered tools on the user's turn, gets the two-tool-call fixture;
+  - a model `flaky-N-NAME` answers the provider's 503 error fixture to its first N requests (counted per model),
+    then as usual.
 Streams go out with `Transfer-Encoding: chunked` on a kept-alive HTTP/1.1 connection.
 """
 import json
@@ -120,6 +122,7 @@ def choose_chat_fixture(provider, body):
 class FakeUpstream:
     def __init__(self):
         self.requests = []
+        self.flaky = {}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
@@ -280,6 +283,12 @@ class FakeUpstream:
                 model = str(body.get("model", ""))
                 if model.startswith("error-") and model[len("error-"):].isdigit():
                     return self._send_error_fixture(provider, int(model[len("error-"):]))
+                if model.startswith("flaky-") and model.split("-")[1].isdigit():
+                    with fake.lock:
+                        fake.flaky[model] = fake.flaky.get(model, 0) + 1
+                        seen = fake.flaky[model]
+                    if seen <= int(model.split("-")[1]):
+                        return self._send_error_fixture(provider, 503)
                 name, streamed = choose_chat_fixture(provider, body)
                 entry["fixture"] = name
                 raw_fixture = read_fixture(provider, name)

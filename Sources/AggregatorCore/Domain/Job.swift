@@ -10,7 +10,7 @@ public enum JobType: String, Sendable, Hashable, CaseIterable, Codable {
     case text, image
 }
 
-public struct Job: Sendable, Hashable, Identifiable {
+public struct Job: Sendable, Hashable, Identifiable, Codable {
     public var id: UUID
     public var tenantID: UUID
     public var type: JobType
@@ -26,6 +26,10 @@ public struct Job: Sendable, Hashable, Identifiable {
     public var cacheReadTokens: Int
     public var cacheWriteTokens: Int
     public var cost: Money
+    /// How many times a worker took the job (SPEC §8): the fencing token of the current attempt's writes.
+    public var attempts: Int
+    /// Attempts that ended in a transient failure or lost their worker; the job fails when they reach the limit.
+    public var failures: Int
     public var createdAt: Date
     public var updatedAt: Date
     public var startedAt: Date?
@@ -35,7 +39,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         id: UUID = RandomPool.uuid(), tenantID: UUID, type: JobType = .text, status: JobStatus, input: String,
         result: String? = nil, error: String? = nil, provider: String? = nil, model: String? = nil,
         tokensIn: Int = 0, tokensOut: Int = 0, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, cost: Money = .zero,
-        createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
+        attempts: Int = 0, failures: Int = 0, createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -51,6 +55,8 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.cacheReadTokens = cacheReadTokens
         self.cacheWriteTokens = cacheWriteTokens
         self.cost = cost
+        self.attempts = attempts
+        self.failures = failures
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.startedAt = startedAt
@@ -58,7 +64,7 @@ public struct Job: Sendable, Hashable, Identifiable {
     }
 }
 
-public struct UsageRecord: Sendable, Hashable, Identifiable {
+public struct UsageRecord: Sendable, Hashable, Identifiable, Codable {
     public var id: UUID
     public var tenantID: UUID
     public var jobID: UUID?
@@ -72,11 +78,13 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
     public var cost: Money
     /// No price row matched: cost is 0 and finance should look.
     public var unpriced: Bool
+    /// The async job's attempt that generated it (0 for a `/v1` or `/stream` call): each attempt is metered once.
+    public var attempt: Int
     public var createdAt: Date
 
     public init(
         id: UUID = RandomPool.uuid(), tenantID: UUID, jobID: UUID?, provider: String, model: String?, tokensIn: Int,
-        tokensOut: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, cost: Money, unpriced: Bool, createdAt: Date
+        tokensOut: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, cost: Money, unpriced: Bool, attempt: Int = 0, createdAt: Date
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -89,6 +97,7 @@ public struct UsageRecord: Sendable, Hashable, Identifiable {
         self.cacheWriteTokens = cacheWriteTokens
         self.cost = cost
         self.unpriced = unpriced
+        self.attempt = attempt
         self.createdAt = createdAt
     }
 }

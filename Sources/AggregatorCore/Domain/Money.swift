@@ -81,3 +81,16 @@ extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
+
+/// As its exact decimal text ("0.0000150000"), so an event carried between instances keeps every digit.
+extension Money: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        try self.init(parsing: try container.decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -101,36 +101,86 @@ public struct UsageAggregate: Sendable, Hashable {
     }
 }
 
-/// How a running job shows it is alive, so that a crashed worker's job is run again while one that is running
-/// in another process is not.
-public enum JobLease {
-    /// How often a running job writes its heartbeat.
-    public static let heartbeat = Duration.seconds(10)
-    /// A processing job without a sign of life for this long has lost its worker (three heartbeats missed).
-    public static let expiresAfter: TimeInterval = 30
+/// How long a worker holds a job it took, and how often it says it is still at it (SPEC §8, `JOB_LEASE_SECONDS`).
+public struct JobLease: Sendable, Hashable {
+    /// A processing job whose lease was not renewed for this long is taken back and run again.
+    public var duration: Duration
+    /// How often a running job renews its lease: a third of the lease, so two renewals can fail before it lapses.
+    public var renewEvery: Duration { duration / 3 }
+
+    public init(duration: Duration = .seconds(30)) {
+        self.duration = duration
+    }
+}
+
+/// The queue's view of the jobs table: how many wait and since when.
+public struct JobQueueStats: Sendable, Hashable {
+    /// Pending jobs, due or waiting for a retry.
+    public var pending: Int
+    public var processing: Int
+    /// When the oldest pending job was created.
+    public var oldestPendingCreatedAt: Date?
+
+    public init(pending: Int, processing: Int, oldestPendingCreatedAt: Date?) {
+        self.pending = pending
+        self.processing = processing
+        self.oldestPendingCreatedAt = oldestPendingCreatedAt
+    }
 }
 
 /// Async jobs and the reporting queries over jobs and usage.
+///
+/// The job lifecycle (SPEC §8): every transition is one conditional update on the database's clock, so of two
+/// workers racing for a job, or a worker racing a cancel, the loser changes nothing. A worker's writes are fenced by
+/// the `attempts` value its claim returned: once the job was cancelled, taken back after its lease ran out, or taken
+/// by another worker, they match no row.
 public protocol JobStore: Sendable {
-    /// Stores a new job (normally `pending`).
+    /// Stores a new job (normally `pending`), as dispatched now.
     func insertJob(_ job: Job) async throws
-    /// `pending → processing` with `started_at`, atomically; nil when the job is not pending (taken, cancelled).
-    func claimJob(id: UUID, at: Date) async throws -> Job?
-    /// Writes the outcome of a `processing` job. False when the job is no longer processing (cancelled, or
-    /// already finished): a job never completes twice.
-    func finishJob(_ job: Job) async throws -> Bool
-    /// `pending|processing → cancelled`; returns the job as it now is, nil when unknown (or another tenant's).
-    func cancelJob(id: UUID, tenantID: UUID?, at: Date) async throws -> Job?
-    /// A `processing` job's sign of life: its `updated_at` becomes `at` (see `JobLease`). Nothing when the job is no
-    /// longer processing.
-    func heartbeatJob(id: UUID, at: Date) async throws
-    /// Jobs left `processing` whose last sign of life (the claim or a heartbeat) is before `staleBefore` — their
-    /// worker crashed — go back to `pending` (`updated_at` = `at`); returns their ids, oldest first.
-    func requeueStaleJobs(staleBefore: Date, at: Date) async throws -> [UUID]
-    /// Every pending job id, oldest first.
-    func pendingJobs() async throws -> [UUID]
+    /// `pending → processing` when the job is due: `attempts` + 1, `started_at` now, the lease held by `owner` until
+    /// now + `lease`. Nil when it is not pending, not due yet, or was taken first.
+    func claimJob(id: UUID, owner: String, lease: JobLease) async throws -> Job?
+    /// Extends the lease of `attempt`. False when that attempt no longer holds the job (cancelled, taken back, done):
+    /// its worker must stop and write nothing.
+    func renewLease(id: UUID, attempt: Int, lease: JobLease) async throws -> Bool
+    /// Writes the end of `attempt` — `completed`, or `failed` for good — with its usage row, in one transaction, when
+    /// that attempt still holds the job; returns the job as stored. Nil (and nothing written) otherwise: a job ends
+    /// once and is metered once.
+    func finishJob(_ job: Job, attempt: Int, usage: UsageRecord?) async throws -> Job?
+    /// A transient failure of `attempt`: `failures` + 1, then back to `pending` not before now + `delay`, or `failed`
+    /// with `error` once `failures` reaches `maxAttempts`. Its usage row, if any, is written with it. Returns the job
+    /// as it now is; nil when the attempt no longer held it.
+    func retryJob(id: UUID, attempt: Int, error: String, delay: Duration, maxAttempts: Int, usage: UsageRecord?) async throws -> Job?
+    /// Hands `attempt`'s job back at shutdown: `pending` at once, not counted as a failure. Nil when not held.
+    func releaseJob(id: UUID, attempt: Int) async throws -> Job?
+    /// Meters what an attempt that lost its job (cancelled, taken back) generated: once per job and attempt.
+    func recordAttemptUsage(_ usage: UsageRecord) async throws
+    /// `pending|processing → cancelled` (now); returns the job as it now is, nil when unknown (or another tenant's).
+    func cancelJob(id: UUID, tenantID: UUID?) async throws -> Job?
+    /// Processing jobs whose lease ran out (their worker died or stalled), at most `limit`: `failures` + 1, back to
+    /// `pending` at once, or `failed` once `failures` reaches `maxAttempts`. `everyLease`: take back every processing
+    /// job whatever its lease (an embedded store at start: no other process can hold one). Returns them as they now are.
+    func reapExpiredLeases(maxAttempts: Int, limit: Int, everyLease: Bool) async throws -> [Job]
+    /// Pending jobs that are due and that no queue was told about for `redispatchAfter` (or since their retry became
+    /// due), oldest first, at most `limit`; each is marked dispatched now.
+    func dispatchDueJobs(redispatchAfter: Duration, limit: Int) async throws -> [UUID]
+    /// Pending and processing counts, and the oldest pending job's creation time.
+    func jobQueueStats() async throws -> JobQueueStats
     /// Newest first, after `after`, at most `first`.
     func jobs(filter: JobFilter, first: Int, after: JobCursor?) async throws -> JobPage
     /// Usage rows between `from` (inclusive) and `to` (exclusive), grouped, with exact sums.
     func usageSummary(tenantID: UUID?, from: Date?, to: Date?, groupBy: [UsageGroupBy]) async throws -> [UsageAggregate]
+}
+
+extension Duration {
+    /// Whole milliseconds (rounded down).
+    public var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    public var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }

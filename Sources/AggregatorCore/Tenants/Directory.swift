@@ -29,6 +29,7 @@ public final class Directory: Sendable {
         var tenantTickets: [UUID: UInt64] = [:]
         var pricesTicket: UInt64 = 0
         var routesTicket: UInt64 = 0
+        var changeListeners: [@Sendable () -> Void] = []
 
         mutating func ticket() -> UInt64 {
             lastTicket += 1
@@ -110,6 +111,16 @@ public final class Directory: Sendable {
     /// is what the store returned from the change, so it is at least as new as any read begun before now.
     public func remember(_ record: TenantRecord) {
         state.withLock { s in s.apply(record, ticket: s.ticket()) }
+        changed()
+    }
+
+    /// Called after each change made through this instance (scaled mode tells the other instances to re-read).
+    public func onChange(_ listener: @escaping @Sendable () -> Void) {
+        state.withLock { $0.changeListeners.append(listener) }
+    }
+
+    private func changed() {
+        for listener in state.withLock({ $0.changeListeners }) { listener() }
     }
 
     /// `remember` for a change that kept the key (activation): the tenant as the store returned it.
@@ -118,6 +129,7 @@ public final class Directory: Sendable {
             guard let hash = s.hashByTenant[tenant.id] else { return }  // not mirrored: a lookup will read it
             s.apply(TenantRecord(tenant: tenant, keyHash: hash), ticket: s.ticket())
         }
+        changed()
     }
 
     public var prices: PriceTable { state.withLock { $0.prices } }
@@ -127,6 +139,7 @@ public final class Directory: Sendable {
         let ticket = state.withLock { $0.ticket() }
         let prices = try await store.prices()
         state.withLock { $0.setPrices(prices, ticket: ticket) }
+        changed()
     }
 
     /// Routes in force: those stored (GraphQL) override those configured at start (`MODEL_ROUTES`).
@@ -140,6 +153,7 @@ public final class Directory: Sendable {
         let routes = try await store.routes()
         let configured = configuredRoutes
         state.withLock { $0.setStoredRoutes(routes, configured: configured, ticket: ticket) }
+        changed()
     }
 }
 

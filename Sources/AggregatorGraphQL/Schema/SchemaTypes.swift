@@ -59,6 +59,7 @@ struct SchemaTypes {
         j.add("tokensIn", GraphQLNonNull(GraphQLInt)) { $0.tokensIn }
         j.add("tokensOut", GraphQLNonNull(GraphQLInt)) { $0.tokensOut }
         j.add("cost", GraphQLNonNull(decimal)) { $0.cost }
+        j.add("attempts", GraphQLNonNull(GraphQLInt)) { $0.attempts }
         j.add("createdAt", GraphQLNonNull(dateTime)) { $0.createdAt }
         j.add("updatedAt", GraphQLNonNull(dateTime)) { $0.updatedAt }
         j.add("startedAt", dateTime) { $0.startedAt }

@@ -13,7 +13,27 @@ public final class InProcessJobQueue: JobQueue {
 
     public init() {}
 
-    public func enqueue(_ id: UUID) async throws {
+    public func enqueue(_ ids: [UUID]) async throws {
+        for id in ids { push(id) }
+    }
+
+    public func consume(
+        concurrency: Int, lostData: @escaping @Sendable () async -> Void, _ handle: @escaping @Sendable (UUID) async -> Void
+    ) async throws {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, concurrency) {
+                group.addTask {
+                    while let id = try? await self.next() {
+                        await handle(id)
+                    }
+                }
+            }
+        }
+    }
+
+    public func depth() async -> Int? { count }
+
+    private func push(_ id: UUID) {
         let waiter: CheckedContinuation<UUID, any Error>? = state.withLock { s in
             if s.waiters.isEmpty {
                 s.ids.append(id)
@@ -24,6 +44,7 @@ public final class InProcessJobQueue: JobQueue {
         waiter?.resume(returning: id)
     }
 
+    /// The next id; waits until there is one. Throws `CancellationError` when cancelled.
     public func next() async throws -> UUID {
         let token = UUID()
         return try await withTaskCancellationHandler {
@@ -49,5 +70,5 @@ public final class InProcessJobQueue: JobQueue {
         }
     }
 
-    public var depth: Int { state.withLock { $0.ids.count } }
+    public var count: Int { state.withLock { $0.ids.count } }
 }

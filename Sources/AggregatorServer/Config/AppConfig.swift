@@ -31,6 +31,8 @@ public struct AppConfig: Sendable {
     public var storePrompts = true
     /// `GET /metrics` and the recording behind it (`METRICS_ENABLED`).
     public var metricsEnabled = true
+    /// `WORKER_CONCURRENCY`, `JOB_MAX_ATTEMPTS`, `JOB_LEASE_SECONDS`, `JOB_RETRY_BASE_MS`, `JOB_SHUTDOWN_GRACE_SECONDS`.
+    public var jobs = JobSettings()
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
 
@@ -133,6 +135,11 @@ public struct AppConfig: Sendable {
         maxRequestBytes = try int("MAX_REQUEST_BYTES", default: 10_485_760, range: 1...1_073_741_824)
         storePrompts = try bool("STORE_PROMPTS", default: true)
         metricsEnabled = try bool("METRICS_ENABLED", default: true)
+        jobs.concurrency = try int("WORKER_CONCURRENCY", default: 8, range: 1...1024)
+        jobs.maxAttempts = try int("JOB_MAX_ATTEMPTS", default: 3, range: 1...100)
+        jobs.lease = JobLease(duration: .seconds(try int("JOB_LEASE_SECONDS", default: 30, range: 1...86_400)))
+        jobs.retryBase = .milliseconds(try int("JOB_RETRY_BASE_MS", default: 1000, range: 1...3_600_000))
+        jobs.shutdownGrace = .seconds(try int("JOB_SHUTDOWN_GRACE_SECONDS", default: 20, range: 0...3_600))
         let defaults = QueryLimits()
         graphQLLimits = QueryLimits(
             maxDepth: try int("GRAPHQL_MAX_DEPTH", default: defaults.maxDepth, range: 1...100),

@@ -64,9 +64,11 @@ public struct ChatGateway: Sendable {
     }
 
     /// An open upstream stream and its target, after falling over past targets that failed before streaming.
-    /// A target that refuses before streaming is metered as a failed job, like a refused plain call.
+    /// A target that refuses before streaming is metered as a failed job, like a refused plain call, unless
+    /// `recordsRefusal` is false (an async job, whose own row records how it ended).
     func openStream(
-        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, timing: RequestTiming? = nil, logger: Logger
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, timing: RequestTiming? = nil,
+        recordsRefusal: Bool = true, logger: Logger
     ) async throws -> (ChunkStream, ResolvedTarget) {
         let targets = try await catalog.resolve(request.model)
         var upstreamRequest = request
@@ -85,7 +87,9 @@ public struct ChatGateway: Sendable {
                     metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)
                     continue
                 }
-                record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
+                if recordsRefusal {
+                    record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
+                }
                 throw GatewayError.upstream(error, provider: target.provider.name)
             }
         }
@@ -98,13 +102,23 @@ public struct ChatGateway: Sendable {
         tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
         started: Date, jobID: UUID = RandomPool.uuid(), isNewJob: Bool = true
     ) -> Generation {
-        var generation = meter.generation(
+        var generation = measure(
+            tenantID: tenantID, target: target, request: request, output: output, error: error, usage: usage, started: started, jobID: jobID)
+        generation.isNewJob = isNewJob
+        recorder.record(generation)
+        return generation
+    }
+
+    /// Prices one generation and counts its tokens, without recording it (an async job stores its own).
+    func measure(
+        tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
+        started: Date, jobID: UUID
+    ) -> Generation {
+        let generation = meter.generation(
             Meter.Outcome(
                 tenantID: tenantID, provider: target.provider.name, model: target.model, messages: request.messages,
                 output: output, error: error, usage: usage, startedAt: started, finishedAt: Date()),
             prices: directory.prices, jobID: jobID)
-        generation.isNewJob = isNewJob
-        recorder.record(generation)
         if let usage = generation.usage {
             metrics?.tokens(provider: target.provider.name, model: target.model, usage.tokens)
         }

@@ -167,6 +167,11 @@ final class GatewayMetrics: Sendable {
         Counter(label: Name.jobs, dimensions: [("status", status.rawValue)], factory: factory).increment()
     }
 
+    /// A failed attempt: `retried` when the job goes back to pending, `failed` when it had no attempts left.
+    func jobRetriedOrFailed(_ status: JobStatus) {
+        Counter(label: Name.jobs, dimensions: [("status", status == .pending ? "retried" : status.rawValue)], factory: factory).increment()
+    }
+
     /// The text exposition, with the gauges read now.
     func exposition(pendingUsageRows: Int, queueDepth: Int?) -> [UInt8] {
         Meter(label: Name.usagePending, factory: factory).set(Double(pendingUsageRows))

@@ -11,6 +11,7 @@ struct StreamRoutes {
     let gateway: ChatGateway
     let store: any Store
     let bus: any EventBus
+    let tokens: any JobTokenLog
     let maxRequestBytes: Int
 
     /// `{"model", "messages"}` or `{"model", "prompt"}`.
@@ -46,7 +47,7 @@ struct StreamRoutes {
             throw GatewayError.notFound("No such job.")
         }
         // Subscribe before reading, so no change between the read and the subscription is missed.
-        let events = bus.subscribe(bufferSize: 64)
+        let events = bus.subscribe(bufferSize: 256)
         // Another tenant's job reads as missing, not as forbidden.
         guard let job = try await store.job(id: id), principal.isAdmin || job.tenantID == principal.tenantID else {
             throw GatewayError.notFound("No such job.")
@@ -54,32 +55,98 @@ struct StreamRoutes {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        let pieces = job.status.isFinal ? nil : tokens.follow(jobID: id)
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                var current = job
-                try await writer.write(ByteBuffer(bytes: Self.statusFrame(current)))
-                if !current.status.isFinal {
-                    for try await event in events {
-                        guard case .jobUpdated(let updated) = event, updated.id == id else { continue }
-                        current = updated
-                        try await writer.write(ByteBuffer(bytes: Self.statusFrame(current)))
-                        if current.status.isFinal { break }
+                try await writer.write(ByteBuffer(bytes: Self.statusFrame(job)))
+                var (final, streamed) = (job, false)
+                if let pieces {
+                    (final, streamed) = try await Self.relay(job: job, events: events, pieces: pieces) { bytes in
+                        try await writer.write(ByteBuffer(bytes: bytes))
                     }
                 }
-                try await writer.write(ByteBuffer(bytes: Self.endFrames(current)))
+                try await writer.write(ByteBuffer(bytes: Self.endFrames(final, streamedText: streamed)))
                 try await writer.finish(nil)
             })
     }
 
+    /// What a follower of a running job sees until the job ends: a `status` frame per change and a `token` frame per
+    /// piece the current attempt generated (a retry starts over). Returns the job as it ended, once the end of its
+    /// last attempt's tokens was read too (or a second after, should that marker never come: a worker that died), and
+    /// whether that attempt's text was sent piece by piece.
+    static func relay(
+        job: Job, events: AsyncThrowingStream<GatewayEvent, any Error>, pieces: AsyncThrowingStream<JobTokenEvent, any Error>,
+        write: (_ bytes: [UInt8]) async throws -> Void
+    ) async throws -> (Job, streamed: Bool) {
+        enum Item: Sendable {
+            case job(Job)
+            case piece(JobTokenEvent)
+            case waitedLongEnough
+        }
+        let (items, sink) = AsyncStream.makeStream(of: Item.self)
+        let id = job.id
+        let feeders = [
+            Task {
+                for try await event in events {
+                    if case .jobUpdated(let updated) = event, updated.id == id { sink.yield(.job(updated)) }
+                }
+            },
+            Task {
+                for try await piece in pieces { sink.yield(.piece(piece)) }
+            },
+        ]
+        defer {
+            for feeder in feeders { feeder.cancel() }
+            sink.finish()
+        }
+        var current = job
+        var attempt = job.attempts
+        var ended: Set<Int> = []
+        var streamed: Set<Int> = []
+        var final: Job?
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
+        for await item in items {
+            switch item {
+            case .job(let updated):
+                guard updated.updatedAt >= current.updatedAt || updated.status.isFinal else { continue }
+                if updated.status != current.status { try await write(statusFrame(updated)) }
+                current = updated
+                if updated.status.isFinal {
+                    final = updated
+                    if updated.status != .completed || ended.contains(updated.attempts) {
+                        return (updated, streamed.contains(updated.attempts))
+                    }
+                    timer = Task {
+                        try? await Task.sleep(for: .seconds(1))
+                        sink.yield(.waitedLongEnough)
+                    }
+                }
+            case .piece(.text(let text, let from)):
+                guard from >= attempt else { continue }
+                attempt = from
+                streamed.insert(from)
+                try await write(ServerSentEvent(event: "token", data: JSONWriter.object { $0.field("text", text) }).bytes)
+            case .piece(.ended(let from)):
+                ended.insert(from)
+                if let final, final.attempts == from { return (final, streamed.contains(from)) }
+            case .waitedLongEnough:
+                if let final { return (final, streamed.contains(final.attempts)) }
+            }
+        }
+        throw CancellationError()
+    }
     static func statusFrame(_ job: Job) -> [UInt8] {
         ServerSentEvent(event: "status", data: JSONWriter.object { $0.field("status", job.status.rawValue) }).bytes
     }
 
-    static func endFrames(_ job: Job) -> [UInt8] {
+    /// The last frames: the result as one `token` (unless it was streamed piece by piece), `usage` and `done`; or
+    /// the `error`.
+    static func endFrames(_ job: Job, streamedText: Bool = false) -> [UInt8] {
         switch job.status {
         case .completed:
-            return ServerSentEvent(event: "token", data: JSONWriter.object { $0.field("text", job.result ?? "") }).bytes
+            return (streamedText ? [] : ServerSentEvent(event: "token", data: JSONWriter.object { $0.field("text", job.result ?? "") }).bytes)
                 + usageFrame(tokensIn: job.tokensIn, tokensOut: job.tokensOut, cost: job.cost) + doneFrame(job.id)
         default:
             let message = job.status == .cancelled ? "The job was cancelled." : (job.error ?? "The job failed.")

@@ -1,5 +1,6 @@
 import AggregatorCore
 import AggregatorProviders
+import Logging
 import ServiceLifecycle
 
 /// The usage writer as a service: flushes until graceful shutdown, then writes every pending row.
@@ -27,5 +28,29 @@ struct HTTPClientService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await clients.shutdown()
+    }
+}
+
+/// Scaled mode: re-reads tenants, prices and routes when another instance says it changed them (in milliseconds;
+/// the directory's one-second poll is the backstop for a message that never came).
+struct ConfigListener: Service {
+    let bus: any EventBus
+    let directory: Directory
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    for try await event in bus.subscribe(bufferSize: 1024) where event == .configChanged {
+                        try? await directory.refresh()
+                    }
+                    return
+                } catch {
+                    // Fell behind: read everything again, then listen again.
+                    try? await directory.refresh()
+                }
+            }
+        }
     }
 }

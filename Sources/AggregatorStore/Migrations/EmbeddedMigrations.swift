@@ -134,6 +134,39 @@ extension Migration {
             ALTER TABLE jobs DROP COLUMN cache_read_tokens;
             """#
         ),
+        Migration(
+            version: 3, name: "job_lifecycle",
+            up: #"""
+            -- The job lifecycle of SPEC §8 (see the PostgreSQL migration of the same number for each column's meaning).
+            -- Times are milliseconds since 1970 like every other time column here.
+
+            ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+            ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+            ALTER TABLE jobs ADD COLUMN not_before INTEGER;
+            ALTER TABLE jobs ADD COLUMN dispatched_at INTEGER;
+            CREATE INDEX jobs_open ON jobs (status, created_at) WHERE status IN ('pending', 'processing');
+
+            ALTER TABLE usage ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+            DROP INDEX usage_job;
+            CREATE UNIQUE INDEX usage_job_attempt ON usage (job_id, attempt);
+            """#,
+            down: #"""
+            DROP INDEX usage_job_attempt;
+            DELETE FROM usage WHERE job_id IS NOT NULL AND attempt > 0 AND attempt < (
+                SELECT max(u.attempt) FROM usage AS u WHERE u.job_id = usage.job_id);
+            CREATE UNIQUE INDEX usage_job ON usage (job_id);
+            ALTER TABLE usage DROP COLUMN attempt;
+            DROP INDEX jobs_open;
+            ALTER TABLE jobs DROP COLUMN dispatched_at;
+            ALTER TABLE jobs DROP COLUMN not_before;
+            ALTER TABLE jobs DROP COLUMN lease_until;
+            ALTER TABLE jobs DROP COLUMN lease_owner;
+            ALTER TABLE jobs DROP COLUMN failures;
+            ALTER TABLE jobs DROP COLUMN attempts;
+            """#
+        ),
     ]
     static let postgres: [Migration] = [
         Migration(
@@ -285,6 +318,42 @@ extension Migration {
             ALTER TABLE usage_daily DROP COLUMN cache_write_tokens, DROP COLUMN cache_read_tokens;
             ALTER TABLE usage DROP COLUMN cache_write_tokens, DROP COLUMN cache_read_tokens;
             ALTER TABLE jobs DROP COLUMN cache_write_tokens, DROP COLUMN cache_read_tokens;
+            """#
+        ),
+        Migration(
+            version: 3, name: "job_lifecycle",
+            up: #"""
+            -- The job lifecycle of SPEC §8. The row is the truth; a queue only says which row to look at.
+            --   attempts      +1 each time a worker takes the job: the fencing token of that worker's writes.
+            --   failures      attempts that ended in a transient failure or a lost worker; at JOB_MAX_ATTEMPTS the job fails.
+            --                 A job handed back at shutdown does not count.
+            --   lease_owner   the worker holding a processing job; lease_until is on the database's clock, renewed while it runs.
+            --   not_before    a pending job waiting for its retry is not taken before this (NULL: at once).
+            --   dispatched_at when a queue was last told about the pending job (the sweep re-dispatches what a queue lost).
+            -- Usage rows of a job are kept per attempt: an attempt that was cut (cancelled, taken over) is metered for what it
+            -- generated, once; the attempt that completes the job is metered with it, once.
+
+            ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0,
+                ADD COLUMN failures INTEGER NOT NULL DEFAULT 0,
+                ADD COLUMN lease_owner TEXT,
+                ADD COLUMN lease_until TIMESTAMPTZ,
+                ADD COLUMN not_before TIMESTAMPTZ,
+                ADD COLUMN dispatched_at TIMESTAMPTZ;
+            CREATE INDEX jobs_open ON jobs (status, created_at) WHERE status IN ('pending', 'processing');
+
+            ALTER TABLE usage ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+            DROP INDEX usage_job;
+            CREATE UNIQUE INDEX usage_job_attempt ON usage (job_id, attempt);
+            """#,
+            down: #"""
+            DROP INDEX usage_job_attempt;
+            DELETE FROM usage WHERE job_id IS NOT NULL AND attempt > 0 AND (job_id, attempt) NOT IN (
+                SELECT job_id, max(attempt) FROM usage WHERE job_id IS NOT NULL GROUP BY job_id);
+            CREATE UNIQUE INDEX usage_job ON usage (job_id);
+            ALTER TABLE usage DROP COLUMN attempt;
+            DROP INDEX jobs_open;
+            ALTER TABLE jobs DROP COLUMN dispatched_at, DROP COLUMN not_before, DROP COLUMN lease_until, DROP COLUMN lease_owner,
+                DROP COLUMN failures, DROP COLUMN attempts;
             """#
         ),
     ]

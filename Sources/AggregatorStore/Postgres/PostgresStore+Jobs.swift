@@ -7,72 +7,154 @@ extension PostgresStore: JobStore {
         _ = try await query(Self.insertJobs([job], ignoringDuplicates: false))
     }
 
-    public func claimJob(id: UUID, at: Date) async throws -> Job? {
-        let at = at.wholeMillis
-        return try await query(
+    public func claimJob(id: UUID, owner: String, lease: JobLease) async throws -> Job? {
+        try await query(
             """
-            UPDATE jobs SET status = 'processing', started_at = \(at), updated_at = \(at)
-            WHERE id = \(id) AND status = 'pending'
+            UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = \(unescaped: Self.nowMillis),
+                updated_at = \(unescaped: Self.nowMillis), lease_owner = \(owner),
+                lease_until = now() + \(lease.duration.wholeMilliseconds) * interval '1 millisecond'
+            WHERE id = \(id) AND status = 'pending' AND (not_before IS NULL OR not_before <= now())
             RETURNING \(unescaped: Self.jobColumns)
             """
         ).first.map(Self.job)
     }
 
-    public func finishJob(_ job: Job) async throws -> Bool {
+    public func renewLease(id: UUID, attempt: Int, lease: JobLease) async throws -> Bool {
         try await !query(
             """
-            UPDATE jobs SET status = \(job.status.rawValue), result = \(job.result), error = \(job.error), provider = \(job.provider),
-                model = \(job.model), tokens_in = \(job.tokensIn), tokens_out = \(job.tokensOut),
-                cache_read_tokens = \(job.cacheReadTokens), cache_write_tokens = \(job.cacheWriteTokens), cost = \(NumericMoney(job.cost)),
-                updated_at = \(job.updatedAt.wholeMillis), finished_at = \(job.finishedAt?.wholeMillis)
-            WHERE id = \(job.id) AND status = 'processing'
+            UPDATE jobs SET lease_until = now() + \(lease.duration.wholeMilliseconds) * interval '1 millisecond'
+            WHERE id = \(id) AND status = 'processing' AND attempts = \(attempt)
             RETURNING id
             """
         ).isEmpty
     }
 
-    public func cancelJob(id: UUID, tenantID: UUID?, at: Date) async throws -> Job? {
-        let at = at.wholeMillis
+    public func finishJob(_ job: Job, attempt: Int, usage: UsageRecord?) async throws -> Job? {
+        let logger = self.logger
         return try await transaction { connection in
-            var select = PostgresQuery.StringInterpolation.empty
-            select.appendLiteral("SELECT id FROM jobs WHERE id = ")
-            select.appendInterpolation(id)
-            select.appendFilter("tenant_id = ", tenantID)
-            select.appendLiteral(" FOR UPDATE")
-            guard try await connection.query(PostgresQuery(stringInterpolation: select), logger: self.logger).collect().first != nil else {
-                return nil
-            }
-            try await connection.query(
+            let matched = try await connection.query(
                 """
-                UPDATE jobs SET status = 'cancelled', updated_at = \(at), finished_at = \(at)
-                WHERE id = \(id) AND status IN ('pending', 'processing')
-                """, logger: self.logger)
-            let rows = try await connection.query("SELECT \(unescaped: Self.jobColumns) FROM jobs WHERE id = \(id)", logger: self.logger)
-                .collect()
-            return try rows.first.map { try Self.job($0.makeRandomAccess()) }
+                UPDATE jobs SET status = \(job.status.rawValue), result = \(job.result), error = \(job.error), provider = \(job.provider),
+                    model = \(job.model), tokens_in = \(job.tokensIn), tokens_out = \(job.tokensOut),
+                    cache_read_tokens = \(job.cacheReadTokens), cache_write_tokens = \(job.cacheWriteTokens), cost = \(NumericMoney(job.cost)),
+                    updated_at = \(unescaped: Self.nowMillis), finished_at = \(unescaped: Self.nowMillis), lease_owner = NULL, lease_until = NULL
+                WHERE id = \(job.id) AND status = 'processing' AND attempts = \(attempt)
+                RETURNING \(unescaped: Self.jobColumns)
+                """, logger: logger
+            ).collect()
+            guard let row = matched.first else { return nil }
+            if let usage { try await connection.query(Self.insertUsage([usage]), logger: logger) }
+            return try Self.job(row.makeRandomAccess())
         }
     }
 
-    public func heartbeatJob(id: UUID, at: Date) async throws {
-        _ = try await query("UPDATE jobs SET updated_at = \(at.wholeMillis) WHERE id = \(id) AND status = 'processing'")
+    public func retryJob(id: UUID, attempt: Int, error: String, delay: Duration, maxAttempts: Int, usage: UsageRecord?) async throws -> Job? {
+        let logger = self.logger
+        return try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE jobs SET failures = failures + 1, error = \(error), updated_at = \(unescaped: Self.nowMillis),
+                    lease_owner = NULL, lease_until = NULL,
+                    status = CASE WHEN failures + 1 >= \(maxAttempts) THEN 'failed' ELSE 'pending' END,
+                    finished_at = CASE WHEN failures + 1 >= \(maxAttempts) THEN \(unescaped: Self.nowMillis) END,
+                    not_before = now() + \(delay.wholeMilliseconds) * interval '1 millisecond', dispatched_at = NULL
+                WHERE id = \(id) AND status = 'processing' AND attempts = \(attempt)
+                RETURNING \(unescaped: Self.jobColumns)
+                """, logger: logger
+            ).collect()
+            guard let row = rows.first else { return nil }
+            if let usage { try await connection.query(Self.insertUsage([usage]), logger: logger) }
+            return try Self.job(row.makeRandomAccess())
+        }
     }
 
-    public func requeueStaleJobs(staleBefore: Date, at: Date) async throws -> [UUID] {
+    public func releaseJob(id: UUID, attempt: Int) async throws -> Job? {
         try await query(
             """
-            WITH stale AS (
-                UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = \(at.wholeMillis)
-                WHERE status = 'processing' AND updated_at < \(staleBefore.wholeMillis)
-                RETURNING id, created_at
+            UPDATE jobs SET status = 'pending', updated_at = \(unescaped: Self.nowMillis), lease_owner = NULL, lease_until = NULL,
+                not_before = NULL, dispatched_at = NULL
+            WHERE id = \(id) AND status = 'processing' AND attempts = \(attempt)
+            RETURNING \(unescaped: Self.jobColumns)
+            """
+        ).first.map(Self.job)
+    }
+
+    public func recordAttemptUsage(_ usage: UsageRecord) async throws {
+        _ = try await query(Self.insertUsage([usage]))
+    }
+
+    public func cancelJob(id: UUID, tenantID: UUID?) async throws -> Job? {
+        var sql = PostgresQuery.StringInterpolation.empty
+        sql.appendLiteral(
+            """
+            WITH target AS (SELECT id FROM jobs WHERE id =
+            """)
+        sql.appendInterpolation(id)
+        sql.appendFilter("tenant_id = ", tenantID)
+        sql.appendLiteral(
+            """
+             FOR UPDATE),
+            changed AS (
+                UPDATE jobs SET status = 'cancelled', updated_at = \(Self.nowMillis), finished_at = \(Self.nowMillis),
+                    lease_owner = NULL, lease_until = NULL
+                WHERE id IN (SELECT id FROM target) AND status IN ('pending', 'processing')
+                RETURNING \(Self.jobColumns)
             )
-            SELECT id FROM stale ORDER BY created_at, id
+            SELECT \(Self.jobColumns) FROM changed
+            UNION ALL
+            SELECT \(Self.jobColumns) FROM jobs WHERE id IN (SELECT id FROM target) AND NOT EXISTS (SELECT 1 FROM changed)
+            """)
+        return try await query(PostgresQuery(stringInterpolation: sql)).first.map(Self.job)
+    }
+
+    public func reapExpiredLeases(maxAttempts: Int, limit: Int, everyLease: Bool) async throws -> [Job] {
+        try await query(
+            """
+            WITH expired AS (
+                SELECT id FROM jobs WHERE status = 'processing' AND (\(everyLease) OR lease_until IS NULL OR lease_until < now())
+                ORDER BY created_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobs SET failures = failures + 1, updated_at = \(unescaped: Self.nowMillis), lease_owner = NULL, lease_until = NULL,
+                status = CASE WHEN failures + 1 >= \(maxAttempts) THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN failures + 1 >= \(maxAttempts)
+                    THEN 'The job lost its worker ' || (failures + 1) || ' times (it stopped or was killed while running).' ELSE error END,
+                finished_at = CASE WHEN failures + 1 >= \(maxAttempts) THEN \(unescaped: Self.nowMillis) END,
+                not_before = NULL, dispatched_at = NULL
+            WHERE id IN (SELECT id FROM expired)
+            RETURNING \(unescaped: Self.jobColumns)
+            """
+        ).map(Self.job).sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+    }
+
+    public func dispatchDueJobs(redispatchAfter: Duration, limit: Int) async throws -> [UUID] {
+        try await query(
+            """
+            WITH due AS (
+                SELECT id FROM jobs
+                WHERE status = 'pending' AND (not_before IS NULL OR not_before <= now())
+                    AND (dispatched_at IS NULL OR dispatched_at < now() - \(redispatchAfter.wholeMilliseconds) * interval '1 millisecond')
+                ORDER BY created_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            ),
+            marked AS (UPDATE jobs SET dispatched_at = now() WHERE id IN (SELECT id FROM due) RETURNING id, created_at)
+            SELECT id FROM marked ORDER BY created_at, id
             """
         ).map { try $0.uuid("id") }
     }
 
-    public func pendingJobs() async throws -> [UUID] {
-        try await query("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
+    public func jobQueueStats() async throws -> JobQueueStats {
+        let row = try await query(
+            """
+            SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'processing') AS processing,
+                min(created_at) FILTER (WHERE status = 'pending') AS oldest
+            FROM jobs WHERE status IN ('pending', 'processing')
+            """
+        ).first
+        return JobQueueStats(
+            pending: try row?.int("pending") ?? 0, processing: try row?.int("processing") ?? 0, oldestPendingCreatedAt: try row?.optionalDate("oldest"))
     }
+
+    /// The database's clock to the millisecond, as every stored time is kept.
+    static let nowMillis = "date_trunc('milliseconds', now())"
 
     /// ` AND …` for each filter, values as binds.
     static func appendConditions(_ filter: JobFilter, to sql: inout PostgresQuery.StringInterpolation) {

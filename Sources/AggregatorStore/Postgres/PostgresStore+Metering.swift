@@ -5,13 +5,13 @@ import PostgresNIO
 extension PostgresStore {
     static let jobColumns = """
         id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cache_read_tokens, \
-        cache_write_tokens, cost::text, created_at, updated_at, started_at, finished_at
+        cache_write_tokens, cost::text, attempts, failures, created_at, updated_at, started_at, finished_at
         """
     static let usageColumns = """
         id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost::text, unpriced, \
-        created_at
+        attempt, created_at
         """
-    /// Rows per multi-row INSERT (18 binds a job row; PostgreSQL allows 65,535 binds a statement).
+    /// Rows per multi-row INSERT (20 binds a job row; PostgreSQL allows 65,535 binds a statement).
     static let rowsPerInsert = 1_000
 
     static func job(_ row: PostgresRandomAccessRow) throws -> Job {
@@ -23,7 +23,8 @@ extension PostgresStore {
             result: try row.optionalString("result"), error: try row.optionalString("error"), provider: try row.optionalString("provider"),
             model: try row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
             cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
-            cost: try row.money("cost"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+            cost: try row.money("cost"), attempts: try row.int("attempts"), failures: try row.int("failures"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             startedAt: try row.optionalDate("started_at"), finishedAt: try row.optionalDate("finished_at"))
     }
 
@@ -33,10 +34,10 @@ extension PostgresStore {
             provider: try row.string("provider"), model: try row.optionalString("model"), tokensIn: try row.int("tokens_in"),
             tokensOut: try row.int("tokens_out"), cacheReadTokens: try row.int("cache_read_tokens"),
             cacheWriteTokens: try row.int("cache_write_tokens"), cost: try row.money("cost"), unpriced: try row.bool("unpriced"),
-            createdAt: try row.date("created_at"))
+            attempt: try row.int("attempt"), createdAt: try row.date("created_at"))
     }
 
-    /// `(…18 job values…)` appended as binds.
+    /// `(…21 job values…)` appended as binds (a pending job counts as dispatched now).
     static func appendValues(of job: Job, to sql: inout PostgresQuery.StringInterpolation) {
         sql.appendLiteral("(")
         sql.appendInterpolation(job.id)
@@ -67,6 +68,10 @@ extension PostgresStore {
         sql.appendLiteral(", ")
         sql.appendInterpolation(NumericMoney(job.cost))
         sql.appendLiteral(", ")
+        sql.appendInterpolation(job.attempts)
+        sql.appendLiteral(", ")
+        sql.appendInterpolation(job.failures)
+        sql.appendLiteral(", ")
         sql.appendInterpolation(job.createdAt.wholeMillis)
         sql.appendLiteral(", ")
         sql.appendInterpolation(job.updatedAt.wholeMillis)
@@ -74,7 +79,7 @@ extension PostgresStore {
         sql.appendInterpolation(job.startedAt?.wholeMillis)
         sql.appendLiteral(", ")
         sql.appendInterpolation(job.finishedAt?.wholeMillis)
-        sql.appendLiteral(")")
+        sql.appendLiteral(job.status == .pending ? ", now())" : ", NULL)")
     }
 
     static func insertJobs(_ jobs: some Collection<Job>, ignoringDuplicates: Bool) -> PostgresQuery {
@@ -82,7 +87,8 @@ extension PostgresStore {
         sql.appendLiteral(
             """
             INSERT INTO jobs (id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out,
-                cache_read_tokens, cache_write_tokens, cost, created_at, updated_at, started_at, finished_at) VALUES
+                cache_read_tokens, cache_write_tokens, cost, attempts, failures, created_at, updated_at, started_at, finished_at,
+                dispatched_at) VALUES
             """)
         for (index, job) in jobs.enumerated() {
             sql.appendLiteral(index == 0 ? " " : ", ")
@@ -117,7 +123,7 @@ extension PostgresStore {
             """
             WITH inserted AS (
                 INSERT INTO usage (id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens,
-                    cost, unpriced, created_at) VALUES
+                    cost, unpriced, attempt, created_at) VALUES
             """)
         for (index, usage) in rows.enumerated() {
             sql.appendLiteral(index == 0 ? " (" : ", (")
@@ -142,6 +148,8 @@ extension PostgresStore {
             sql.appendInterpolation(NumericMoney(usage.cost))
             sql.appendLiteral(", ")
             sql.appendInterpolation(usage.unpriced)
+            sql.appendLiteral(", ")
+            sql.appendInterpolation(usage.attempt)
             sql.appendLiteral(", ")
             sql.appendInterpolation(usage.createdAt.wholeMillis)
             sql.appendLiteral(")")

@@ -2,43 +2,93 @@ import AggregatorCore
 import Foundation
 import SQLiteNIO
 
+/// The job lifecycle on the embedded store. One process owns the file, so its clock is the database's clock.
 extension SQLiteStore: JobStore {
     public func insertJob(_ job: Job) async throws {
         _ = try await rows(
             "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: 1, columns: Self.jobColumnCount))", Self.jobBinds(job))
-    }
-
-    public func claimJob(id: UUID, at: Date) async throws -> Job? {
-        try await transaction { db in
-            _ = try await db.unlockedRows(
-                "UPDATE jobs SET status = 'processing', started_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
-                [.date(at), .date(at), .text(id)])
-            let changed = try await db.unlockedRows("SELECT changes() AS n").first?.int("n") ?? 0
-            guard changed == 1 else { return nil }
-            return try await db.unlockedRows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+        if job.status == .pending {
+            _ = try await rows("UPDATE jobs SET dispatched_at = ? WHERE id = ?", [.date(Date()), .text(job.id)])
         }
     }
 
-    public func finishJob(_ job: Job) async throws -> Bool {
-        try await transaction { db in
-            _ = try await db.unlockedRows(
+    public func claimJob(id: UUID, owner: String, lease: JobLease) async throws -> Job? {
+        let now = Date()
+        return try await rows(
+            """
+            UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = ?1, updated_at = ?1, lease_owner = ?2,
+                lease_until = ?3
+            WHERE id = ?4 AND status = 'pending' AND (not_before IS NULL OR not_before <= ?1)
+            RETURNING \(Self.jobColumns)
+            """, [.date(now), .text(owner), .date(now + lease.duration.timeInterval), .text(id)]
+        ).first.map(Self.job)
+    }
+
+    public func renewLease(id: UUID, attempt: Int, lease: JobLease) async throws -> Bool {
+        try await !rows(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND status = 'processing' AND attempts = ? RETURNING id",
+            [.date(Date() + lease.duration.timeInterval), .text(id), .integer(attempt)]
+        ).isEmpty
+    }
+
+    public func finishJob(_ job: Job, attempt: Int, usage: UsageRecord?) async throws -> Job? {
+        let now = Date()
+        return try await transaction { db in
+            let matched = try await db.unlockedRows(
                 """
                 UPDATE jobs SET status = ?, result = ?, error = ?, provider = ?, model = ?, tokens_in = ?, tokens_out = ?,
-                    cache_read_tokens = ?, cache_write_tokens = ?, cost_units = ?, updated_at = ?, finished_at = ?
-                WHERE id = ? AND status = 'processing'
+                    cache_read_tokens = ?, cache_write_tokens = ?, cost_units = ?, updated_at = ?, finished_at = ?, lease_owner = NULL,
+                    lease_until = NULL
+                WHERE id = ? AND status = 'processing' AND attempts = ?
+                RETURNING \(Self.jobColumns)
                 """,
                 [
                     .text(job.status.rawValue), .optional(job.result), .optional(job.error), .optional(job.provider), .optional(job.model),
                     .integer(job.tokensIn), .integer(job.tokensOut), .integer(job.cacheReadTokens), .integer(job.cacheWriteTokens),
-                    .money(job.cost), .date(job.updatedAt), .optionalDate(job.finishedAt),
-                    .text(job.id),
+                    .money(job.cost), .date(now), .date(now), .text(job.id), .integer(attempt),
                 ])
-            return try await db.unlockedRows("SELECT changes() AS n").first?.int("n") == 1
+            guard let row = matched.first else { return nil }
+            if let usage { try await Self.insertUsage([usage], db) }
+            return try Self.job(row)
         }
     }
 
-    public func cancelJob(id: UUID, tenantID: UUID?, at: Date) async throws -> Job? {
-        try await transaction { db in
+    public func retryJob(id: UUID, attempt: Int, error: String, delay: Duration, maxAttempts: Int, usage: UsageRecord?) async throws -> Job? {
+        let now = Date()
+        return try await transaction { db in
+            let rows = try await db.unlockedRows(
+                """
+                UPDATE jobs SET failures = failures + 1, error = ?1, updated_at = ?2, lease_owner = NULL, lease_until = NULL,
+                    status = CASE WHEN failures + 1 >= ?3 THEN 'failed' ELSE 'pending' END,
+                    finished_at = CASE WHEN failures + 1 >= ?3 THEN ?2 END,
+                    not_before = ?4, dispatched_at = NULL
+                WHERE id = ?5 AND status = 'processing' AND attempts = ?6
+                RETURNING \(Self.jobColumns)
+                """,
+                [.text(error), .date(now), .integer(maxAttempts), .date(now + delay.timeInterval), .text(id), .integer(attempt)])
+            guard let row = rows.first else { return nil }
+            if let usage { try await Self.insertUsage([usage], db) }
+            return try Self.job(row)
+        }
+    }
+
+    public func releaseJob(id: UUID, attempt: Int) async throws -> Job? {
+        try await rows(
+            """
+            UPDATE jobs SET status = 'pending', updated_at = ?, lease_owner = NULL, lease_until = NULL, not_before = NULL, dispatched_at = NULL
+            WHERE id = ? AND status = 'processing' AND attempts = ?
+            RETURNING \(Self.jobColumns)
+            """, [.date(Date()), .text(id), .integer(attempt)]
+        ).first.map(Self.job)
+    }
+
+    public func recordAttemptUsage(_ usage: UsageRecord) async throws {
+        try await transaction { db in try await Self.insertUsage([usage], db) }
+    }
+
+    public func cancelJob(id: UUID, tenantID: UUID?) async throws -> Job? {
+        let now = Date()
+        return try await transaction { db in
             var sql = "SELECT \(Self.jobColumns) FROM jobs WHERE id = ?"
             var binds: [SQLiteData] = [.text(id)]
             if let tenantID {
@@ -47,30 +97,56 @@ extension SQLiteStore: JobStore {
             }
             guard try await db.unlockedRows(sql, binds).first != nil else { return nil }
             _ = try await db.unlockedRows(
-                "UPDATE jobs SET status = 'cancelled', updated_at = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'processing')",
-                [.date(at), .date(at), .text(id)])
+                """
+                UPDATE jobs SET status = 'cancelled', updated_at = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL
+                WHERE id = ? AND status IN ('pending', 'processing')
+                """,
+                [.date(now), .date(now), .text(id)])
             return try await db.unlockedRows("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
         }
     }
 
-    public func heartbeatJob(id: UUID, at: Date) async throws {
-        _ = try await rows("UPDATE jobs SET updated_at = ? WHERE id = ? AND status = 'processing'", [.date(at), .text(id)])
+    public func reapExpiredLeases(maxAttempts: Int, limit: Int, everyLease: Bool) async throws -> [Job] {
+        let now = Date()
+        return try await rows(
+            """
+            UPDATE jobs SET failures = failures + 1, updated_at = ?1, lease_owner = NULL, lease_until = NULL,
+                status = CASE WHEN failures + 1 >= ?2 THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN failures + 1 >= ?2
+                    THEN 'The job lost its worker ' || (failures + 1) || ' times (it stopped or was killed while running).' ELSE error END,
+                finished_at = CASE WHEN failures + 1 >= ?2 THEN ?1 END,
+                not_before = NULL, dispatched_at = NULL
+            WHERE id IN (
+                SELECT id FROM jobs WHERE status = 'processing' AND (?3 OR lease_until IS NULL OR lease_until < ?1)
+                ORDER BY created_at, id LIMIT ?4)
+            RETURNING \(Self.jobColumns)
+            """, [.date(now), .integer(maxAttempts), .integer(everyLease ? 1 : 0), .integer(limit)]
+        ).map(Self.job).sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
     }
 
-    public func requeueStaleJobs(staleBefore: Date, at: Date) async throws -> [UUID] {
-        try await transaction { db in
-            let stale = try await db.unlockedRows(
-                "SELECT id FROM jobs WHERE status = 'processing' AND updated_at < ? ORDER BY created_at, id", [.date(staleBefore)]
-            ).map { try $0.uuid("id") }
-            _ = try await db.unlockedRows(
-                "UPDATE jobs SET status = 'pending', started_at = NULL, updated_at = ? WHERE status = 'processing' AND updated_at < ?",
-                [.date(at), .date(staleBefore)])
-            return stale
-        }
+    public func dispatchDueJobs(redispatchAfter: Duration, limit: Int) async throws -> [UUID] {
+        let now = Date()
+        return try await rows(
+            """
+            UPDATE jobs SET dispatched_at = ?1
+            WHERE id IN (
+                SELECT id FROM jobs
+                WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?1) AND (dispatched_at IS NULL OR dispatched_at < ?2)
+                ORDER BY created_at, id LIMIT ?3)
+            RETURNING id, created_at
+            """, [.date(now), .date(now - redispatchAfter.timeInterval), .integer(limit)]
+        ).map { (try $0.date("created_at"), try $0.uuid("id")) }.sorted { ($0.0, $0.1.uuidString) < ($1.0, $1.1.uuidString) }.map(\.1)
     }
 
-    public func pendingJobs() async throws -> [UUID] {
-        try await rows("SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, id").map { try $0.uuid("id") }
+    public func jobQueueStats() async throws -> JobQueueStats {
+        let row = try await rows(
+            """
+            SELECT coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'processing'), 0) AS processing,
+                min(CASE WHEN status = 'pending' THEN created_at END) AS oldest
+            FROM jobs WHERE status IN ('pending', 'processing')
+            """
+        ).first
+        return JobQueueStats(pending: try row?.int("pending") ?? 0, processing: try row?.int("processing") ?? 0, oldestPendingCreatedAt: row?.optionalDate("oldest"))
     }
 
     public func jobs(filter: JobFilter, first: Int, after: JobCursor?) async throws -> JobPage {

@@ -5,14 +5,14 @@ import SQLiteNIO
 extension SQLiteStore {
     static let jobColumns = """
         id, tenant_id, type, status, input, result, error, provider, model, tokens_in, tokens_out, cache_read_tokens, \
-        cache_write_tokens, cost_units, created_at, updated_at, started_at, finished_at
+        cache_write_tokens, cost_units, attempts, failures, created_at, updated_at, started_at, finished_at
         """
-    static let jobColumnCount = 18
+    static let jobColumnCount = 20
     static let usageColumns = """
         id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_units, unpriced, \
-        created_at
+        attempt, created_at
         """
-    static let usageColumnCount = 12
+    static let usageColumnCount = 13
 
     static func job(_ row: SQLiteRow) throws -> Job {
         guard let type = JobType(rawValue: try row.string("type")), let status = JobStatus(rawValue: try row.string("status")) else {
@@ -23,7 +23,8 @@ extension SQLiteStore {
             result: row.optionalString("result"), error: row.optionalString("error"), provider: row.optionalString("provider"),
             model: row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
             cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
-            cost: try row.money("cost_units"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+            cost: try row.money("cost_units"), attempts: try row.int("attempts"), failures: try row.int("failures"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             startedAt: row.optionalDate("started_at"), finishedAt: row.optionalDate("finished_at"))
     }
 
@@ -33,7 +34,8 @@ extension SQLiteStore {
             jobID: row.optionalString("job_id").flatMap(UUID.init(uuidString:)), provider: try row.string("provider"),
             model: row.optionalString("model"), tokensIn: try row.int("tokens_in"), tokensOut: try row.int("tokens_out"),
             cacheReadTokens: try row.int("cache_read_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
-            cost: try row.money("cost_units"), unpriced: try row.bool("unpriced"), createdAt: try row.date("created_at"))
+            cost: try row.money("cost_units"), unpriced: try row.bool("unpriced"), attempt: try row.int("attempt"),
+            createdAt: try row.date("created_at"))
     }
 
     static func jobBinds(_ job: Job) -> [SQLiteData] {
@@ -41,7 +43,7 @@ extension SQLiteStore {
             .text(job.id), .text(job.tenantID), .text(job.type.rawValue), .text(job.status.rawValue), .text(job.input),
             .optional(job.result), .optional(job.error), .optional(job.provider), .optional(job.model), .integer(job.tokensIn),
             .integer(job.tokensOut), .integer(job.cacheReadTokens), .integer(job.cacheWriteTokens), .money(job.cost),
-            .date(job.createdAt), .date(job.updatedAt), .optionalDate(job.startedAt), .optionalDate(job.finishedAt),
+            .integer(job.attempts), .integer(job.failures), .date(job.createdAt), .date(job.updatedAt), .optionalDate(job.startedAt), .optionalDate(job.finishedAt),
         ]
     }
 
@@ -83,12 +85,15 @@ extension SQLiteStore {
         _ = try await db.unlockedRows(
             "INSERT INTO jobs (\(Self.jobColumns)) VALUES \(Self.placeholders(rows: chunk.count, columns: Self.jobColumnCount)) ON CONFLICT (id) DO NOTHING",
             chunk.flatMap { Self.jobBinds($0.job) })
-        let usage = chunk.compactMap(\.usage)
-        if !usage.isEmpty {
-            _ = try await db.unlockedRows(
-                "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: Self.usageColumnCount)) ON CONFLICT DO NOTHING",
-                usage.flatMap(Self.usageBinds))
-        }
+        try await insertUsage(chunk.compactMap(\.usage), db)
+    }
+
+    /// Usage rows not stored yet (same id, or same job and attempt: skipped), one multi-row INSERT.
+    static func insertUsage(_ usage: [UsageRecord], _ db: SQLiteLane) async throws {
+        guard !usage.isEmpty else { return }
+        _ = try await db.unlockedRows(
+            "INSERT INTO usage (\(Self.usageColumns)) VALUES \(Self.placeholders(rows: usage.count, columns: Self.usageColumnCount)) ON CONFLICT DO NOTHING",
+            usage.flatMap(Self.usageBinds))
     }
 
     /// `(?, ?, …), (?, ?, …)` for a multi-row VALUES list.
@@ -101,7 +106,7 @@ extension SQLiteStore {
         [
             .text(usage.id), .text(usage.tenantID), usage.jobID.map { .text($0) } ?? .null, .text(usage.provider), .optional(usage.model),
             .integer(usage.tokensIn), .integer(usage.tokensOut), .integer(usage.cacheReadTokens), .integer(usage.cacheWriteTokens),
-            .money(usage.cost), .integer(usage.unpriced ? 1 : 0), .date(usage.createdAt),
+            .money(usage.cost), .integer(usage.unpriced ? 1 : 0), .integer(usage.attempt), .date(usage.createdAt),
         ]
     }
 
