@@ -142,7 +142,21 @@ def test_a_job_is_created_followed_live_to_completed_and_a_slow_one_cancelled(da
     expect(status).to_have_text(re.compile("Pending|Processing"))
     expect(status).to_have_text("Completed", timeout=20000)
     expect(page.locator("#job-result")).to_have_text(" ".join(["live"] * 30))
+    expect(page.locator("#job-attempts")).to_have_text("1")
     expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)
+
+    # A streamed job's answer appears as it is generated (the stub's slow model: a word each 50 ms).
+    page.get_by_role("link", name="All jobs").click()
+    page.locator("#new-job-model").fill("stub/slow")
+    words = " ".join(f"w{i}" for i in range(80))
+    page.locator("#new-job-input").fill(words)
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_role("heading", name="Answer so far")).to_be_visible()
+    expect(page.locator("#job-result")).to_contain_text("w3 ")
+    assert "w79" not in page.locator("#job-result").inner_text()
+    expect(status).to_have_text("Completed", timeout=20000)
+    expect(page.get_by_role("heading", name="Result", exact=True)).to_be_visible()
+    expect(page.locator("#job-result")).to_have_text(words)
 
     page.get_by_role("link", name="All jobs").click()
     page.locator("#new-job-model").fill("openai/wait-20")

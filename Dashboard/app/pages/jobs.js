@@ -12,7 +12,7 @@ export const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCEL
 const FILTERS = ['status', 'type', 'provider', 'model', 'from', 'to', 'search', 'tenantId'];
 const PAGE_SIZE = 20;
 
-export const JOB_FIELDS = 'id tenantId type status input result error provider model tokensIn tokensOut cost createdAt updatedAt startedAt finishedAt';
+export const JOB_FIELDS = 'id tenantId type status input result error provider model attempts tokensIn tokensOut cost createdAt updatedAt startedAt finishedAt';
 
 const LIST = `query Jobs($filter: JobFilter, $first: Int, $after: String) {
   jobs(filter: $filter, first: $first, after: $after) {
