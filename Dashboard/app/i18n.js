@@ -40,9 +40,3 @@ export function t(key, vars) {
 export function int(n) {
   return new Intl.NumberFormat(current).format(n);
 }
-
-/** The plural form of key for n: key.one, key.few, key.many or key.other (Russian has all four). */
-export function plural(key, n) {
-  const form = new Intl.PluralRules(current).select(n);
-  return t(`${key}.${form}`, { n: int(n) });
-}

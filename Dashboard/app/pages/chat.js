@@ -7,7 +7,8 @@ import { session } from '../session.js';
 import { events } from '../sse.js';
 import { markdown } from '../md.js';
 import { money } from '../format.js';
-import { toast, toastError } from '../components/toast.js';
+import { toastError } from '../components/toast.js';
+import { copyText } from '../components/clipboard.js';
 
 const STORE = 'agg.chat';
 
@@ -17,10 +18,6 @@ function loadConversation() {
   } catch {
     return [];
   }
-}
-
-export function copyText(text) {
-  navigator.clipboard.writeText(text).then(() => toast(t('chat.copied')), toastError);
 }
 
 export function render(main, ctx) {

@@ -11,7 +11,7 @@ import { toast, toastError } from '../components/toast.js';
 import { session } from '../session.js';
 import { events } from '../sse.js';
 import { statusBadge, JOB_FIELDS } from './jobs.js';
-import { copyText } from './chat.js';
+import { copyText } from '../components/clipboard.js';
 
 const ACTIVE = ['PENDING', 'PROCESSING'];
 

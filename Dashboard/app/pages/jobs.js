@@ -37,7 +37,6 @@ export function render(main, ctx) {
   const after = params.get('after');
   // Cursors of the pages before this one, so Prev can go back; a deep link to a later page starts a new stack.
   const back = (params.get('back') || '').split(' ').filter(Boolean);
-  let rows = new Map();
   let fresh = 0;
 
   const controls = {
@@ -101,7 +100,6 @@ export function render(main, ctx) {
   async function load() {
     try {
       const { jobs } = await gql(LIST, { filter, first: PAGE_SIZE, after });
-      rows = new Map(jobs.edges.map((e) => [e.node.id, e.node]));
       fill(body, jobs.edges.length ? jobs.edges.map((e) => row(e.node)) : h('tr', null, h('td', { colspan: 10, class: 'muted' }, t('jobs.none'))));
       const page = after ? back.length + 2 : 1;
       const pages = Math.max(1, Math.ceil(jobs.totalCount / PAGE_SIZE));

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { gql } from '../api.js';
 import { utc } from '../format.js';
 import { toast, toastError } from '../components/toast.js';
-import { copyText } from './chat.js';
+import { copyText } from '../components/clipboard.js';
 
 const PRICE = 'provider model inputPricePerMillion outputPricePerMillion cacheReadPricePerMillion cacheWritePricePerMillion imagePrice isDefault updatedAt';
 const TENANT = 'id name active keyPrefix createdAt';

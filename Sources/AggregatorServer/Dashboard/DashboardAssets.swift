@@ -324,12 +324,6 @@ export function int(n) {
   return new Intl.NumberFormat(current).format(n);
 }
 
-/** The plural form of key for n: key.one, key.few, key.many or key.other (Russian has all four). */
-export function plural(key, n) {
-  const form = new Intl.PluralRules(current).select(n);
-  return t(`${key}.${form}`, { n: int(n) });
-}
-
 """#),
         ("/app/live.js", #"""
 // GraphQL subscriptions over one WebSocket (graphql-transport-ws), reconnecting by itself. The header shows
@@ -907,6 +901,16 @@ export async function* events(response) {
 }
 
 """#),
+        ("/app/components/clipboard.js", #"""
+// Copy buttons (code blocks, a new tenant's key): the text goes to the clipboard and a toast says so.
+import { t } from '../i18n.js';
+import { toast, toastError } from './toast.js';
+
+export function copyText(text) {
+  navigator.clipboard.writeText(text).then(() => toast(t('chat.copied')), toastError);
+}
+
+"""#),
         ("/app/components/palette.js", #"""
 // The command palette (Ctrl+K / ⌘K): a modal dialog with a combobox filtering a listbox of commands.
 // Arrows move, Enter runs, Esc closes; focus returns to where it was.
@@ -998,7 +1002,8 @@ import { session } from '../session.js';
 import { events } from '../sse.js';
 import { markdown } from '../md.js';
 import { money } from '../format.js';
-import { toast, toastError } from '../components/toast.js';
+import { toastError } from '../components/toast.js';
+import { copyText } from '../components/clipboard.js';
 
 const STORE = 'agg.chat';
 
@@ -1008,10 +1013,6 @@ function loadConversation() {
   } catch {
     return [];
   }
-}
-
-export function copyText(text) {
-  navigator.clipboard.writeText(text).then(() => toast(t('chat.copied')), toastError);
 }
 
 export function render(main, ctx) {
@@ -1145,7 +1146,7 @@ import { toast, toastError } from '../components/toast.js';
 import { session } from '../session.js';
 import { events } from '../sse.js';
 import { statusBadge, JOB_FIELDS } from './jobs.js';
-import { copyText } from './chat.js';
+import { copyText } from '../components/clipboard.js';
 
 const ACTIVE = ['PENDING', 'PROCESSING'];
 
@@ -1276,7 +1277,6 @@ export function render(main, ctx) {
   const after = params.get('after');
   // Cursors of the pages before this one, so Prev can go back; a deep link to a later page starts a new stack.
   const back = (params.get('back') || '').split(' ').filter(Boolean);
-  let rows = new Map();
   let fresh = 0;
 
   const controls = {
@@ -1340,7 +1340,6 @@ export function render(main, ctx) {
   async function load() {
     try {
       const { jobs } = await gql(LIST, { filter, first: PAGE_SIZE, after });
-      rows = new Map(jobs.edges.map((e) => [e.node.id, e.node]));
       fill(body, jobs.edges.length ? jobs.edges.map((e) => row(e.node)) : h('tr', null, h('td', { colspan: 10, class: 'muted' }, t('jobs.none'))));
       const page = after ? back.length + 2 : 1;
       const pages = Math.max(1, Math.ceil(jobs.totalCount / PAGE_SIZE));
@@ -1432,7 +1431,7 @@ import { t } from '../i18n.js';
 import { gql } from '../api.js';
 import { utc } from '../format.js';
 import { toast, toastError } from '../components/toast.js';
-import { copyText } from './chat.js';
+import { copyText } from '../components/clipboard.js';
 
 const PRICE = 'provider model inputPricePerMillion outputPricePerMillion cacheReadPricePerMillion cacheWritePricePerMillion imagePrice isDefault updatedAt';
 const TENANT = 'id name active keyPrefix createdAt';
