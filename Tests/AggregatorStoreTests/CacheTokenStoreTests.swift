@@ -181,7 +181,7 @@ struct CacheTokenStoreTests {
                 INSERT INTO usage (id, tenant_id, job_id, provider, model, tokens_in, tokens_out, cost_units, unpriced, created_at)
                 VALUES (?, ?, ?, 'claude', 'claude-sonnet-4', 2060, 3, 62250000, 0, 1000)
                 """, [.text(UUID()), .text(tenant.id), .text(jobID)])
-            #expect(try await store.migrate() == 2)
+            #expect(try await store.migrate() == 3)
             try await Self.expectOldRowsReadAsZero(store, tenant: tenant.id, jobID: jobID)
             try await store.close()
         } catch {
