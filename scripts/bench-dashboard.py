@@ -82,11 +82,19 @@ def seed(db):
     con.close()
 
 
+# Notes the moment an element matching window.__readySelector is first in the page (set per case below), so the
+# time is the page's own, without the test driver's polling.
+MARK_READY = """new MutationObserver(() => {
+  if (!window.__ready && document.querySelector(sessionStorage.getItem('bench.ready'))) window.__ready = performance.now();
+}).observe(document, { subtree: true, childList: true });"""
+
+
 def timed_page(page, url, ready):
-    """Milliseconds from the navigation's start until `ready` is on screen."""
+    """Milliseconds from the navigation's start until `ready` is in the page (its data has arrived and been drawn)."""
+    page.evaluate("(s) => sessionStorage.setItem('bench.ready', s)", ready)
     page.goto(url, wait_until="commit")
-    page.locator(ready).first.wait_for(state="visible", timeout=60_000)
-    return page.evaluate("performance.now()")
+    page.wait_for_function("() => window.__ready", timeout=60_000)
+    return page.evaluate("window.__ready")
 
 
 def graphql_ms(port, key, query):
@@ -125,11 +133,12 @@ def main():
                 ("Jobs, search 'prompt 1999' (admin)", ADMIN_KEY, "/jobs?search=prompt%201999", "#jobs-table tbody tr[data-id]"),
                 ("Jobs, first page (one tenant)", TENANT_KEY, "/jobs", "#jobs-table tbody tr[data-id]"),
             ]
-            print(f"\npage opened until its data is on screen, ms (median / max of {RUNS}, after one warm-up):")
+            print(f"\npage opened until its data is in the page, ms (median / max of {RUNS}, after one warm-up):")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/lib/chromium/chromium")
                 for title, key, path, ready in cases:
                     page = browser.new_page(viewport={"width": 1280, "height": 800})
+                    page.add_init_script(MARK_READY)
                     page.goto(base + "/")
                     page.locator("#key").fill(key)
                     page.locator("button[type=submit]").click()

@@ -36,6 +36,12 @@ def test_every_file_of_the_folder_is_served_from_the_binary_byte_for_byte(gatewa
         assert requests.get(base + path).headers["content-type"].startswith(mime)
 
 
+def test_the_page_preloads_every_module_so_they_load_at_once():
+    index = open(os.path.join(DASHBOARD, "index.html")).read()
+    modules = {path for path, _ in dashboard_files() if path.startswith("/app/") and path.endswith(".js") and path != "/app/main.js"}
+    assert {f'<link rel="modulepreload" href="{m}">' in index for m in modules} == {True}, sorted(m for m in modules if m not in index)
+
+
 def test_security_headers_forbid_inline_code_and_other_origins(gateway):
     r = requests.get(f"http://127.0.0.1:{gateway.port}/")
     policy = dict(part.strip().split(" ", 1) for part in r.headers["content-security-policy"].split(";"))

@@ -28,8 +28,9 @@ export function render(main, ctx) {
 
   const modelSelect = h('select', { id: 'chat-model' });
   const messages = h('div', { class: 'messages', role: 'log', 'aria-label': t('chat.conversation') });
-  const input = h('textarea', { id: 'chat-input', rows: 3, placeholder: t('chat.placeholder') });
-  const send = h('button', { type: 'submit', class: 'primary' }, t('chat.send'));
+  // The admin key makes no generations (SPEC §4): its page says so instead of offering a box that would fail.
+  const input = h('textarea', { id: 'chat-input', rows: 3, placeholder: t('chat.placeholder'), disabled: ctx.admin });
+  const send = h('button', { type: 'submit', class: 'primary', disabled: ctx.admin }, t('chat.send'));
   const stop = h('button', { type: 'button', disabled: true, onclick: () => controller?.abort() }, t('chat.stop'));
   const clear = h('button', { type: 'button', onclick: () => { conversation = []; save(); draw(); } }, t('chat.new'));
   const form = h('form', { class: 'composer' }, h('label', { for: 'chat-input', class: 'visually-hidden' }, t('chat.message')), input, send, stop);

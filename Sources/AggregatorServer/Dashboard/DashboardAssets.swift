@@ -18,6 +18,25 @@ extension DashboardAssets {
   <link rel="stylesheet" href="/styles/app.css">
   <script src="/theme-init.js"></script>
   <script type="module" src="/app/main.js"></script>
+  <!-- Every module main.js imports, fetched at once instead of import by import. -->
+  <link rel="modulepreload" href="/app/api.js">
+  <link rel="modulepreload" href="/app/chart.js">
+  <link rel="modulepreload" href="/app/components/clipboard.js">
+  <link rel="modulepreload" href="/app/components/palette.js">
+  <link rel="modulepreload" href="/app/components/toast.js">
+  <link rel="modulepreload" href="/app/csv.js">
+  <link rel="modulepreload" href="/app/dom.js">
+  <link rel="modulepreload" href="/app/format.js">
+  <link rel="modulepreload" href="/app/i18n.js">
+  <link rel="modulepreload" href="/app/live.js">
+  <link rel="modulepreload" href="/app/md.js">
+  <link rel="modulepreload" href="/app/pages/chat.js">
+  <link rel="modulepreload" href="/app/pages/job.js">
+  <link rel="modulepreload" href="/app/pages/jobs.js">
+  <link rel="modulepreload" href="/app/pages/settings.js">
+  <link rel="modulepreload" href="/app/pages/usage.js">
+  <link rel="modulepreload" href="/app/session.js">
+  <link rel="modulepreload" href="/app/sse.js">
 </head>
 <body>
   <div id="app"></div>
@@ -1023,8 +1042,9 @@ export function render(main, ctx) {
 
   const modelSelect = h('select', { id: 'chat-model' });
   const messages = h('div', { class: 'messages', role: 'log', 'aria-label': t('chat.conversation') });
-  const input = h('textarea', { id: 'chat-input', rows: 3, placeholder: t('chat.placeholder') });
-  const send = h('button', { type: 'submit', class: 'primary' }, t('chat.send'));
+  // The admin key makes no generations (SPEC §4): its page says so instead of offering a box that would fail.
+  const input = h('textarea', { id: 'chat-input', rows: 3, placeholder: t('chat.placeholder'), disabled: ctx.admin });
+  const send = h('button', { type: 'submit', class: 'primary', disabled: ctx.admin }, t('chat.send'));
   const stop = h('button', { type: 'button', disabled: true, onclick: () => controller?.abort() }, t('chat.stop'));
   const clear = h('button', { type: 'button', onclick: () => { conversation = []; save(); draw(); } }, t('chat.new'));
   const form = h('form', { class: 'composer' }, h('label', { for: 'chat-input', class: 'visually-hidden' }, t('chat.message')), input, send, stop);
