@@ -170,6 +170,7 @@ let package = Package(
             name: "AggregatorMessagingTests",
             dependencies: [
                 "AggregatorMessaging",
+                "AggregatorCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -126,7 +126,7 @@ extension AggregatorApplication {
         if let redisConfiguration {
             let redis = RedisClient(configuration: redisConfiguration, logger: logger)
             do {
-                try await redis.send("PING")
+                try await checkRedis(redis, logger: logger)
             } catch {
                 redis.close()
                 try? await store.close()
@@ -252,6 +252,23 @@ extension AggregatorApplication {
             return try RedisConfiguration(url: url)
         } catch {
             throw AppConfig.Error(variable: "REDIS_URL", problem: "\(error)")
+        }
+    }
+
+    /// Scaled mode's start: Redis answers, is 6.2 or newer (streams with the commands used here), and is told not
+    /// to evict keys (an evicted queue or event stream delays work; the store makes up for it, but slowly).
+    static func checkRedis(_ redis: RedisClient, logger: Logger) async throws {
+        let info = try await redis.send("INFO", "server").string ?? ""
+        if let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("redis_version:") }) {
+            let version = line.dropFirst("redis_version:".count).split(separator: ".").compactMap { Int($0) }
+            if version.lexicographicallyPrecedes([6, 2]) {
+                throw RedisError.protocolError("Redis \(version.map(String.init).joined(separator: ".")) is too old: scaled mode needs 6.2 or newer")
+            }
+        }
+        // Managed services may refuse CONFIG: then there is nothing to check.
+        if let policy = try? await redis.send("CONFIG", "GET", "maxmemory-policy").array?.last?.string, policy != "noeviction" {
+            logger.warning(
+                "Redis may evict keys (maxmemory-policy \(policy)); set it to noeviction: an evicted queue or event stream delays jobs and live updates")
         }
     }
 

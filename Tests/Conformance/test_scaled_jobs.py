@@ -1,7 +1,9 @@
 """Scaled mode (SPEC §2, §8, §9): PostgreSQL + Redis, several `serve` and `worker` processes on loopback, and the
 failure cases of shared/notes/redis-queue.md §8. Each test asserts the job's final status, its `attempts`, its usage
 rows and what a follower saw."""
+import json
 import math
+import signal
 import shutil
 import time
 
@@ -223,13 +225,22 @@ def test_redis_flushed_and_restarted_mid_run_loses_no_job(cluster):
     _, key = cluster.tenant()
     # Queued while no worker runs, then Redis forgets them all.
     queued = [create_job(serve, "stub/echo", f"queued {i}", key) for i in range(10)]
+    time.sleep(0.2)
+    status, text = serve.request("GET", "/health", key=None)
+    health = json.loads(text)
+    assert status == 200 and health["components"]["redis"] == {"status": "ok"}
+    assert health["components"]["job_queue"]["pending"] == 10 and health["components"]["job_queue"]["processing"] == 0
+    assert 0.2 <= health["components"]["job_queue"]["oldest_pending_age_seconds"] < 30
     cluster.redis.cli("FLUSHALL")
     worker = cluster.start("worker")
     for job_id in queued:
         assert cluster.wait_for(job_id, lambda j: j["status"] == "completed", timeout=20)["attempts"] == 1
 
-    # Restarted empty while a job runs: the running job completes, new jobs flow once Redis is back.
+    # Restarted empty while a job runs: the running job completes, a subscriber on another instance still sees its
+    # end, and new jobs flow once Redis is back.
+    other = cluster.start("serve")
     running = create_job(serve, "stub/slow", words(40), key)
+    watcher = Subscription(other, f'subscription {{ jobUpdated(id: "{running}") {{ status attempts }} }}', key)
     cluster.wait_for(running, lambda j: j["status"] == "processing")
     cluster.redis.stop()
     time.sleep(0.5)
@@ -237,6 +248,8 @@ def test_redis_flushed_and_restarted_mid_run_loses_no_job(cluster):
     assert status == 503
     cluster.redis.start()
     assert cluster.wait_for(running, lambda j: j["status"] == "completed", timeout=30)["attempts"] == 1
+    watcher.wait(lambda e: e["jobUpdated"] == {"status": "COMPLETED", "attempts": 1}, timeout=15)
+    watcher.close()
     after = create_job(serve, "stub/echo", "after the restart", key)
     assert cluster.wait_for(after, lambda j: j["status"] == "completed", timeout=30)["attempts"] == 1
     status, _ = serve.request("GET", "/readyz", key=None)
@@ -248,7 +261,7 @@ def test_redis_keys_stay_bounded_after_many_jobs(cluster):
     serve = cluster.start("serve")
     cluster.start("worker")
     _, key = cluster.tenant()
-    ids = [create_job(serve, "stub/echo", f"n{i}", key) for i in range(300)]
+    ids = [create_job(serve, "stub/echo", f"n{i}", key) for i in range(1000)]
     for job_id in ids[-5:]:
         cluster.wait_for(job_id, lambda j: j["status"] == "completed")
     cluster.wait_for(ids[0], lambda j: j["status"] == "completed")
@@ -256,5 +269,46 @@ def test_redis_keys_stay_bounded_after_many_jobs(cluster):
     for name in cluster.redis.cli("--scan", "--pattern", "agg:job:*").split():
         assert 0 < int(cluster.redis.cli("TTL", name)) <= 3600, name
     assert int(cluster.redis.cli("XLEN", "agg:{q}:jobs")) <= 100_000
+    # Each job made a handful of events; the capped stream keeps at most about 10,000 (MAXLEN ~ trims in whole nodes).
+    assert int(cluster.redis.cli("XLEN", "agg:events")) <= 11_000
+    assert cluster.sql("SELECT count(*), max(attempts) FROM jobs WHERE status = 'completed'") == [["1000", "1"]]
     groups = cluster.redis.cli("XINFO", "GROUPS", "agg:{q}:jobs").split("\n")
     assert groups[groups.index("pending") + 1] == "0"
+
+
+def test_a_job_far_longer_than_its_lease_runs_once_while_its_renewals_get_through(cluster):
+    serve = cluster.start("serve")
+    cluster.start("worker", JOB_LEASE_SECONDS="1")
+    cluster.start("worker", JOB_LEASE_SECONDS="1")
+    _, key = cluster.tenant()
+    # 120 words at 50 ms: six seconds, six leases.
+    job_id = create_job(serve, "stub/slow", words(120), key)
+    done = cluster.wait_for(job_id, lambda j: j["status"] == "completed", timeout=30)
+    assert done["attempts"] == 1 and done["failures"] == 0
+    assert [(a, t) for a, t, _ in cluster.usage_of(job_id)] == [(1, tokens(words(120)))]
+
+
+def test_a_stalled_worker_loses_its_job_to_another_and_writes_nothing_when_it_wakes(cluster):
+    serve = cluster.start("serve")
+    w1 = cluster.start("worker")
+    _, key = cluster.tenant()
+    job_id = create_job(serve, "stub/slow", words(60), key)
+    cluster.wait_for(job_id, lambda j: j["status"] == "processing")
+    stalled = cluster.holder(job_id)
+    assert stalled is w1
+    stalled.proc.send_signal(signal.SIGSTOP)
+    try:
+        cluster.start("worker")
+        # The lease (2 s) runs out; the other worker takes the job and completes it.
+        done = cluster.wait_for(job_id, lambda j: j["status"] == "completed", timeout=30)
+        assert done["attempts"] == 2 and done["failures"] == 1
+    finally:
+        stalled.proc.send_signal(signal.SIGCONT)
+    # Woken, the stalled attempt finds its lease gone: it stops, and meters only what it generated, as attempt 1.
+    time.sleep(3)
+    final = cluster.job(job_id)
+    assert final["status"] == "completed" and final["attempts"] == 2 and final["tokens_out"] == tokens(words(60))
+    rows = cluster.usage_of(job_id)
+    assert [a for a, _, _ in rows][-1] == 2 and rows[-1][1] == tokens(words(60))
+    assert all(a in (1, 2) for a, _, _ in rows) and len(rows) <= 2
+    assert stalled.running()

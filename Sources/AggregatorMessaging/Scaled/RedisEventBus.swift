@@ -12,7 +12,8 @@ import Synchronization
 /// stream from the last id it saw, so a reconnect (or Redis restarting with its data) resumes where it stopped. What
 /// can still be missed — events written while Redis was unreachable, or lost with its data — is covered elsewhere:
 /// `jobUpdated(id:)` starts with the job's current row, workers renew their leases (a cancel they missed stops them at
-/// the next renewal), and the directory polls the store every second. `onReconnect` runs after the reader lost its
+/// the next renewal), and the directory polls the store every second. Events that could not be written while Redis
+/// was unreachable are kept (up to `outboxLimit`) and written once it answers again. `onReconnect` runs after the reader lost its
 /// link, so the caller can re-read what events it may have missed would have said.
 ///
 /// Run it as a `Service`: it writes published events in pipelined batches and reads everyone else's.
@@ -89,8 +90,13 @@ public final class RedisEventBus: EventBus, Service {
                 do {
                     _ = try await client.pipeline(commands)
                 } catch {
-                    // Redis unreachable: other instances miss these events (see the type's comment).
-                    logger.warning("publishing events to Redis failed", metadata: ["events": "\(batch.count)", "error": "\(error)"])
+                    // Redis unreachable: the batch goes back to the front and is sent once Redis answers again, so
+                    // other instances get these events late rather than never (up to the outbox's bound).
+                    logger.warning("publishing events to Redis failed; will retry", metadata: ["events": "\(batch.count)", "error": "\(error)"])
+                    outbox.withLock { pending in
+                        pending.insert(contentsOf: batch, at: 0)
+                        if pending.count > Self.outboxLimit { pending.removeFirst(pending.count - Self.outboxLimit) }
+                    }
                     if Task.isCancelled { return }
                     try? await Task.sleep(for: .milliseconds(500))
                 }

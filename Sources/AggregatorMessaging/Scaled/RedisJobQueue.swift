@@ -40,7 +40,8 @@ public struct RedisJobQueue: JobQueue {
     public func consume(
         concurrency: Int, lostData: @escaping @Sendable () async -> Void, _ handle: @escaping @Sendable (UUID) async -> Void
     ) async throws {
-        try await ensureGroup()
+        // Redis may be down at start: each reader makes the group when it finds it missing (NOGROUP).
+        try? await ensureGroup()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, concurrency) {
                 group.addTask { await self.consumeLoop(lostData: lostData, handle) }

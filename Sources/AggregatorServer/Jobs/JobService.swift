@@ -160,7 +160,7 @@ public struct JobService: Sendable {
             if let finished = try await store.finishJob(outcome, attempt: attempt, usage: usage) {
                 gateway.metrics?.jobFinished(.completed)
                 bus.publish(.jobUpdated(finished))
-                if let usage { bus.publish(.usageRecorded(usage)) }
+                published(usage)
             } else {
                 try await meterLostAttempt(usage)
             }
@@ -184,7 +184,7 @@ public struct JobService: Sendable {
                     metadata: ["error": "\(error.body.message.prefix(200))", "retry_in": "\(delay)"])
                 gateway.metrics?.jobRetriedOrFailed(retried.status)
                 bus.publish(.jobUpdated(retried))
-                if let usage { bus.publish(.usageRecorded(usage)) }
+                published(usage)
             } else {
                 var outcome = job
                 outcome.status = .failed
@@ -195,7 +195,7 @@ public struct JobService: Sendable {
                 }
                 gateway.metrics?.jobFinished(.failed)
                 bus.publish(.jobUpdated(finished))
-                if let usage { bus.publish(.usageRecorded(usage)) }
+                published(usage)
             }
         }
     }
@@ -205,7 +205,14 @@ public struct JobService: Sendable {
     func meterLostAttempt(_ usage: UsageRecord?) async throws {
         guard let usage else { return }
         try await store.recordAttemptUsage(usage)
+        published(usage)
+    }
+
+    /// A usage row the store took: subscribers hear of it, and the metrics count it.
+    func published(_ usage: UsageRecord?) {
+        guard let usage else { return }
         bus.publish(.usageRecorded(usage))
+        gateway.metrics?.usageRowsWritten(1)
     }
 
     func attempted(_ usage: UsageRecord, _ attempt: Int) -> UsageRecord {
