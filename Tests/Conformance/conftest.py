@@ -137,9 +137,11 @@ def fake_provider_env(fake, **extra):
 CHROMIUM = "/usr/lib/chromium/chromium"  # Debian's `chromium` (scripts/ensure-tools.sh); /usr/bin/chromium is a wrapper
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the session: Debian's build, never one Playwright downloads."""
+    """A headless Chromium for the test module: Debian's build, never one Playwright downloads. Per module, not
+    per session: Playwright's sync API keeps an asyncio loop running on this thread while it is open, and later
+    modules call asyncio.run()."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])

@@ -23,8 +23,8 @@ def dashboard_files():
             yield "/" + os.path.relpath(path, DASHBOARD).replace(os.sep, "/"), open(path, "rb").read()
 
 
-def test_every_file_of_the_folder_is_served_from_the_binary_byte_for_byte(gateway):
-    base = f"http://127.0.0.1:{gateway.port}"
+def test_every_file_of_the_folder_is_served_from_the_binary_byte_for_byte(own_gateway):
+    base = f"http://127.0.0.1:{own_gateway.port}"
     files = dict(dashboard_files())
     assert "/index.html" in files and "/app/main.js" in files
     for path, content in files.items():
@@ -42,8 +42,8 @@ def test_the_page_preloads_every_module_so_they_load_at_once():
     assert {f'<link rel="modulepreload" href="{m}">' in index for m in modules} == {True}, sorted(m for m in modules if m not in index)
 
 
-def test_security_headers_forbid_inline_code_and_other_origins(gateway):
-    r = requests.get(f"http://127.0.0.1:{gateway.port}/")
+def test_security_headers_forbid_inline_code_and_other_origins(own_gateway):
+    r = requests.get(f"http://127.0.0.1:{own_gateway.port}/")
     policy = dict(part.strip().split(" ", 1) for part in r.headers["content-security-policy"].split(";"))
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
@@ -58,8 +58,8 @@ def test_security_headers_forbid_inline_code_and_other_origins(gateway):
         assert script.split(">", 1)[1].startswith("</script>")
 
 
-def test_etag_revalidation_answers_304_without_a_body(gateway):
-    base = f"http://127.0.0.1:{gateway.port}"
+def test_etag_revalidation_answers_304_without_a_body(own_gateway):
+    base = f"http://127.0.0.1:{own_gateway.port}"
     for path in ["/", "/app/main.js", "/styles/app.css"]:
         first = requests.get(base + path)
         etag = first.headers["etag"]
@@ -71,15 +71,15 @@ def test_etag_revalidation_answers_304_without_a_body(gateway):
     assert requests.get(base + "/").headers["etag"] != requests.get(base + "/app/main.js").headers["etag"]
 
 
-def test_client_routes_get_the_page_and_api_paths_keep_their_answers(gateway):
-    base = f"http://127.0.0.1:{gateway.port}"
+def test_client_routes_get_the_page_and_api_paths_keep_their_answers(own_gateway):
+    base = f"http://127.0.0.1:{own_gateway.port}"
     index = requests.get(base + "/index.html").content
     for path in ["/chat", "/jobs?status=FAILED", "/usage?preset=7d&by=model", "/settings", "/jobs/0b0e0000-0000-4000-8000-000000000000", "/anything/else"]:
         r = requests.get(base + path)
         assert r.status_code == 200 and r.content == index, path
     # A missing file is a 404, never the page (a browser would run HTML as a script).
     assert requests.get(base + "/app/missing.js").status_code == 404
-    auth = {"Authorization": f"Bearer {gateway.key}"}
+    auth = {"Authorization": f"Bearer {own_gateway.key}"}
     unknown = {"error": {"message": "Unknown request URL.", "type": "invalid_request_error", "param": None, "code": "unknown_url"}}
     for path in ["/v1/nope", "/v1", "/graphql/nope", "/stream/nope", "/health/x", "/healthz/x", "/readyz/x", "/metrics/x", "/playground/x"]:
         r = requests.get(base + path, headers=auth)
