@@ -374,7 +374,7 @@ def test_a_tenants_key_sees_no_admin_pages_or_actions(dash, new_page):
     page = sign_in(new_page(), dash, dash.key, "/settings#tenants")
     expect(page.locator("#prices-table tbody tr").first).to_be_visible()
     expect(page.get_by_role("heading", name="Tenants")).to_have_count(0)
-    expect(page.locator("#tenant-form, #price-form, #route-form")).to_have_count(0)
+    expect(page.locator("#tenant-form, #price-form, #route-form, #limits-form")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("Edit|Delete|Rotate"))).to_have_count(0)
     page.goto(base(dash) + "/usage")
     expect(page.locator("#by-provider")).to_be_visible()
@@ -385,3 +385,36 @@ def test_a_tenants_key_sees_no_admin_pages_or_actions(dash, new_page):
     page.keyboard.press("Control+k")
     expect(page.get_by_role("option", name="Create a tenant")).to_have_count(0)
     expect(page.get_by_role("option", name="Go to: Usage")).to_be_visible()
+
+
+def test_the_admin_sets_a_tenants_limits_and_the_tenant_sees_them_with_what_is_used(dash, new_page):
+    admin = sign_in(new_page(), dash, ADMIN_KEY, "/settings")
+    row = admin.locator("#tenants-table tr", has_text="default")
+    expect(row).to_contain_text("none")
+    row.get_by_role("button", name="Edit the limits of default").click()
+    form = admin.locator("#limits-form")
+    expect(form.get_by_label("Requests per minute")).to_be_focused()
+    form.get_by_label("Requests per minute").fill("600")
+    form.get_by_label("Daily budget").fill("7.25")
+    form.get_by_role("button", name="Save limits").click()
+    try:
+        expect(admin.locator(".toast").last).to_have_text("Saved")
+        [tenant] = [x for x in graphql(dash, ADMIN_KEY, "{ tenants { name limits { requestsPerMinute tokensPerMinute dailyBudget monthlyBudget } } }")["tenants"]
+                    if x["name"] == "default"]
+        limits = tenant["limits"]
+        assert limits["requestsPerMinute"] == 600 and limits["tokensPerMinute"] is None and limits["monthlyBudget"] is None
+        assert Decimal(limits["dailyBudget"]) == Decimal("7.25")
+        expect(row).to_contain_text(f"Requests per minute: 600 · Daily budget: {limits['dailyBudget']} USD")
+
+        chat(dash, dash.key, "counted against the limits")
+        page = sign_in(new_page(), dash, dash.key, "/settings")
+        table = page.locator("#limits-table")
+        expect(table.locator("tr", has_text="Requests per minute")).to_contain_text("600")
+        expect(table.locator("tr", has_text="Tokens per minute")).to_contain_text("no limit")
+        status = graphql(dash, dash.key, "{ limitStatus { spentToday spentThisMonth } }")["limitStatus"]
+        expect(table.locator("tr", has_text="Daily budget")).to_contain_text(f"{limits['dailyBudget']} USD")
+        expect(table.locator("tr", has_text="Daily budget")).to_contain_text(f"{status['spentToday']} USD")
+        expect(table.locator("tr", has_text="Monthly budget")).to_contain_text(f"{status['spentThisMonth']} USD")
+        expect(page.locator("#limits-form")).to_have_count(0)
+    finally:
+        graphql(dash, ADMIN_KEY, 'mutation { setTenantLimits(id: "%s", limits: {}) { id } }' % graphql(dash, dash.key, "{ me { id } }")["me"]["id"])

@@ -1,14 +1,25 @@
-// Settings: providers and their health, prices and routes (read by tenants, edited by the admin), and the
-// admin's tenants: create (the key is shown once, with copy), rotate, activate and deactivate.
+// Settings: providers and their health, prices and routes (read by tenants, edited by the admin), a tenant's own
+// limits and how much of them is used, and the admin's tenants: create (the key is shown once, with copy), rotate,
+// activate, deactivate and set limits.
 import { h, fill, field } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, int } from '../i18n.js';
 import { gql } from '../api.js';
-import { utc } from '../format.js';
+import { utc, money } from '../format.js';
 import { toast, toastError } from '../components/toast.js';
 import { copyText } from '../components/clipboard.js';
 
 const PRICE = 'provider model inputPricePerMillion outputPricePerMillion cacheReadPricePerMillion cacheWritePricePerMillion imagePrice isDefault updatedAt';
-const TENANT = 'id name active keyPrefix createdAt';
+const LIMITS = 'limits { requestsPerMinute tokensPerMinute dailyBudget monthlyBudget }';
+const TENANT = `id name active keyPrefix createdAt ${LIMITS}`;
+const LIMIT_FIELDS = [['requestsPerMinute', 'settings.rpm'], ['tokensPerMinute', 'settings.tpm'], ['dailyBudget', 'settings.dailyBudget'],
+  ['monthlyBudget', 'settings.monthlyBudget']];
+
+/** "60 requests/min · 5.5 USD/day" — the limits that are set, or "none". */
+function limitsText(limits) {
+  const parts = LIMIT_FIELDS.filter(([name]) => limits[name] != null)
+    .map(([name, key]) => `${t(key)}: ${name.endsWith('Budget') ? money(limits[name]) : int(limits[name])}`);
+  return parts.length ? parts.join(' · ') : t('settings.noLimits');
+}
 
 function table(id, columns, rows) {
   return h('div', { class: 'table-wrap' }, h('table', { id },
@@ -36,7 +47,8 @@ export function render(main, ctx) {
   const prices = h('section', { 'aria-labelledby': 'prices-title' }, h('h2', { id: 'prices-title' }, t('settings.prices')));
   const routes = h('section', { 'aria-labelledby': 'routes-title' }, h('h2', { id: 'routes-title' }, t('settings.routes')));
   const tenants = ctx.admin ? h('section', { id: 'tenants', 'aria-labelledby': 'tenants-title' }, h('h2', { id: 'tenants-title' }, t('settings.tenants'))) : null;
-  main.append(...[h('h1', null, t('nav.settings')), providers, prices, routes, tenants].filter(Boolean));
+  const ownLimits = ctx.admin ? null : h('section', { id: 'limits', 'aria-labelledby': 'limits-title' });
+  main.append(...[h('h1', null, t('nav.settings')), ownLimits, providers, prices, routes, tenants].filter(Boolean));
   // A new or rotated key: shown here once, never stored by the page.
   const keyBox = h('div', { id: 'new-key', 'aria-live': 'polite' });
   const showKey = ({ tenant, apiKey }) => {
@@ -52,7 +64,8 @@ export function render(main, ctx) {
   async function load() {
     try {
       const data = await gql(`{ providers { name enabled healthy streaming tools } pricing { ${PRICE} } routes { alias targets }
-        ${ctx.admin ? `tenants { ${TENANT} }` : ''} }`);
+        ${ctx.admin ? `tenants { ${TENANT} }` : `limitStatus { ${LIMITS} requestsThisMinute tokensThisMinute spentToday spentThisMonth }`} }`);
+      if (!ctx.admin) drawOwnLimits(data.limitStatus);
       drawProviders(data.providers);
       drawPrices(data.pricing);
       drawRoutes(data.routes);
@@ -61,6 +74,20 @@ export function render(main, ctx) {
     } catch (e) {
       toastError(e);
     }
+  }
+
+  function drawOwnLimits(status) {
+    const used = [
+      [t('settings.rpm'), status.limits.requestsPerMinute, int(status.requestsThisMinute)],
+      [t('settings.tpm'), status.limits.tokensPerMinute, int(status.tokensThisMinute)],
+      [t('settings.dailyBudget'), status.limits.dailyBudget, money(status.spentToday)],
+      [t('settings.monthlyBudget'), status.limits.monthlyBudget, money(status.spentThisMonth)],
+    ];
+    fill(ownLimits, h('h2', { id: 'limits-title' }, t('settings.yourLimits')), h('p', { class: 'muted' }, t('settings.limitsNote')),
+      table('limits-table', [t('settings.limit'), t('settings.limitValue'), t('settings.used')],
+        used.map(([name, limit, now]) => h('tr', null, h('td', null, name),
+          h('td', { class: 'num' }, limit == null ? t('settings.noLimit') : (typeof limit === 'number' ? int(limit) : money(limit))),
+          h('td', { class: 'num' }, now)))));
   }
 
   function drawProviders(list) {
@@ -142,8 +169,32 @@ export function render(main, ctx) {
   }
 
   function drawTenants(list) {
+    const limitInputs = Object.fromEntries(LIMIT_FIELDS.map(([name]) => [name, h('input', { name, inputmode: name.endsWith('Budget') ? 'decimal' : 'numeric' })]));
+    let limitsOf = null;
+    const limitsTitle = h('h3', { id: 'limits-form-title' }, t('settings.limitsForm'));
+    const limitsForm = h('form', { class: 'panel', id: 'limits-form', hidden: true, 'aria-labelledby': 'limits-form-title' },
+      limitsTitle, h('p', { class: 'muted' }, t('settings.limitsNote')),
+      h('div', { class: 'filters' }, LIMIT_FIELDS.map(([name, key]) => field(t(key), limitInputs[name])),
+        h('button', { type: 'submit', class: 'primary' }, t('settings.saveLimits'))));
+    limitsForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const limits = {};
+      for (const [name] of LIMIT_FIELDS) {
+        const text = limitInputs[name].value.trim();
+        limits[name] = text === '' ? null : (name.endsWith('Budget') ? text : Number(text));
+      }
+      mutate(`mutation($id: ID!, $l: TenantLimitsInput!) { setTenantLimits(id: $id, limits: $l) { id } }`, { id: limitsOf.id, l: limits }, load);
+    });
+    const editLimits = (x) => {
+      limitsOf = x;
+      limitsTitle.textContent = t('settings.limitsOf', { name: x.name });
+      for (const [name] of LIMIT_FIELDS) limitInputs[name].value = x.limits[name] ?? '';
+      limitsForm.hidden = false;
+      limitInputs.requestsPerMinute.focus();
+    };
     const rows = list.map((x) => h('tr', { 'data-tenant': x.id }, h('td', null, x.name), h('td', { class: 'mono' }, `${x.keyPrefix}…`),
-      h('td', null, yesNo(x.active)), h('td', null, utc(x.createdAt)), h('td', null, h('div', { class: 'row' },
+      h('td', null, yesNo(x.active)), h('td', null, limitsText(x.limits)), h('td', null, utc(x.createdAt)), h('td', null, h('div', { class: 'row' },
+        h('button', { type: 'button', onclick: () => editLimits(x), 'aria-label': t('settings.editLimits', { name: x.name }) }, t('settings.limits')),
         confirmButton(t('settings.rotate'), t('settings.rotateKey', { name: x.name }), async () => {
           const data = await mutate(`mutation($id: ID!) { rotateTenantKey(id: $id) { tenant { ${TENANT} } apiKey } }`, { id: x.id });
           if (data) { await load(); showKey(data.rotateTenantKey); }
@@ -163,7 +214,8 @@ export function render(main, ctx) {
       }
     });
     fill(tenants, h('h2', { id: 'tenants-title' }, t('settings.tenants')), form, keyBox,
-      table('tenants-table', [t('settings.tenantName'), t('settings.keyPrefix'), t('settings.active'), t('settings.createdUTC'), t('settings.actions')], rows));
+      table('tenants-table', [t('settings.tenantName'), t('settings.keyPrefix'), t('settings.active'), t('settings.limits'), t('settings.createdUTC'), t('settings.actions')], rows),
+      limitsForm);
   }
 
   load();
