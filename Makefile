@@ -5,8 +5,10 @@ SHELL := /bin/bash
 
 .PHONY: run test build release migrations tools bench clean
 
+# The binary carries its migrations and the dashboard: both are generated into Swift files (committed).
 migrations:
 	@python3 scripts/embed-migrations.py 2>/dev/null || { scripts/ensure-tools.sh python && python3 scripts/embed-migrations.py; }
+	@python3 scripts/embed-dashboard.py
 
 # The build needs hiredis (libhiredis-dev): installed here when missing.
 tools:
@@ -22,7 +24,7 @@ run: release
 	./.build/release/aggregator serve
 
 test:
-	scripts/ensure-tools.sh python hiredis redis
+	scripts/ensure-tools.sh python hiredis redis chromium
 	$(MAKE) migrations
 	scripts/test.sh
 

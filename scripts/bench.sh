@@ -160,4 +160,11 @@ echo
 python3 scripts/bench-jobs.py "$PWD/.build/release/aggregator" "$TEST_DATABASE_URL" "$TEST_REDIS_URL"
 scripts/redis-test-server.sh stop >/dev/null 2>&1 || true
 scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true
+
+# The dashboard's Usage and Jobs pages on 100,000 usage rows and 20,000 jobs, opened in Debian's Chromium.
+scripts/ensure-tools.sh chromium
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -c 'import playwright, requests' 2>/dev/null || .venv/bin/pip install -q playwright requests
+echo
+.venv/bin/python scripts/bench-dashboard.py "$PWD/.build/release/aggregator"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); load generator, upstream and gateway share them"

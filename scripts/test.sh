@@ -17,9 +17,11 @@ fi
 eval "$(scripts/redis-test-server.sh start)"
 export TEST_REDIS_URL
 
-# Python SDK for the conformance test, in a local virtual environment.
+# Python SDK for the conformance test and Playwright (driving Debian's Chromium) for the dashboard's browser
+# tests, in a local virtual environment.
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/python -c 'import openai, pytest, websockets, gql, requests, prometheus_client, yaml' 2>/dev/null || .venv/bin/pip install -q openai pytest websockets 'gql[requests,websockets]' prometheus_client pyyaml
+.venv/bin/python -c 'import openai, pytest, websockets, gql, requests, prometheus_client, yaml, playwright, axe_playwright_python' 2>/dev/null \
+  || .venv/bin/pip install -q openai pytest websockets 'gql[requests,websockets]' prometheus_client pyyaml playwright axe-playwright-python
 
 swift build --build-tests
 # Swift Testing prints a line per test start; the screen gets the results and the summary, the log everything.

@@ -248,6 +248,8 @@ extension AggregatorApplication {
         let streams = StreamRoutes(gateway: gateway, store: store, bus: bus, tokens: tokens, maxRequestBytes: config.maxRequestBytes)
         stream.post("") { request, context in try await streams.generate(request, context: context) }
         stream.get("/jobs/:id") { request, context in try await streams.follow(request, context: context) }
+
+        DashboardRoutes(assets: .load(folder: config.dashboardDirectory)).register(on: router)
         return router
     }
 

@@ -49,6 +49,10 @@ class Gateway:
             "MODEL_ROUTES": "fast=stub/echo",
             "LOG_LEVEL": "warning",
         }
+        # DASHBOARD_DIR=Dashboard in the tests' environment: the dashboard's tests run on the files as edited,
+        # without rebuilding the binary.
+        if os.environ.get("DASHBOARD_DIR"):
+            env["DASHBOARD_DIR"] = os.path.abspath(os.environ["DASHBOARD_DIR"])
         env.update(self.extra_env)
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([*self.wrapper, BIN, "serve"], cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -128,3 +132,18 @@ def fake_provider_env(fake, **extra):
         "UPSTREAM_TIMEOUT_SECONDS": "10",
         **extra,
     }
+
+
+CHROMIUM = "/usr/lib/chromium/chromium"  # Debian's `chromium` (scripts/ensure-tools.sh); /usr/bin/chromium is a wrapper
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the test module: Debian's build, never one Playwright downloads. Per module, not
+    per session: Playwright's sync API keeps an asyncio loop running on this thread while it is open, and later
+    modules call asyncio.run()."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
+        yield b
+        b.close()

@@ -21,6 +21,8 @@ public struct AppConfig: Sendable {
     public var ollamaURL: String?
     public var enableStub = true
     public var enablePlayground = true
+    /// A folder to serve the dashboard from instead of the copy in the binary (`DASHBOARD_DIR`, for editing).
+    public var dashboardDirectory: String?
     public var routes: [ModelRoute] = []
     public var upstreamTimeout: Duration = .seconds(120)
     public var maxRequestBytes = 10_485_760
@@ -115,6 +117,13 @@ public struct AppConfig: Sendable {
         ollamaURL = try url("OLLAMA_URL", schemes: ["http", "https"])
         enableStub = try bool("ENABLE_STUB_PROVIDER", default: openAI == nil && anthropic == nil && ollamaURL == nil)
         enablePlayground = try bool("ENABLE_PLAYGROUND", default: true)
+        if let dir = value("DASHBOARD_DIR") {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
+                throw Error(variable: "DASHBOARD_DIR", problem: "'\(dir)' is not a folder")
+            }
+            dashboardDirectory = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
+        }
         if let r = value("MODEL_ROUTES") {
             do {
                 routes = try ModelRoute.parseList(r)
