@@ -29,6 +29,8 @@ Error fixtures:
   - a model containing `noargs`, offered tools on the user's turn, calls a tool without arguments (OpenAI-shaped
     servers that stream `arguments:""` and nothing more; Ollama's `arguments:{}`);
   - a model containing `texttool`, offered tools on the user's turn, answers text and then a tool call (OpenAI);
+  - a model containing `finishstop`, offered tools on the user's turn, calls a tool but says `finish_reason: "stop"`, as
+    some OpenAI-compatible servers do (OpenAI);
   - a model containing `streamerror`, streamed, fails mid-stream with the provider's in-stream error;
   - with `cut` in an OpenAI or Ollama model, the stream stops after its first two pieces and the connection drops.
 Claude's `POST /v1/messages/count_tokens` answers `count_tokens.json` (or the `error-NNN` fixture).
@@ -139,6 +141,8 @@ def choose_chat_fixture(provider, body):
         return PARALLEL_FILES[provider][1 if stream else 0], stream
     if tool_turn and "noargs" in model:
         return NOARGS_FILES[provider][1 if stream else 0], stream
+    if tool_turn and "finishstop" in model and provider == "openai":
+        return ("stream-tool-call-finish-stop.sse" if stream else "completion-tool-call-finish-stop.json"), stream
     if tool_turn and "texttool" in model and provider == "openai":
         return ("stream-text-then-tool.sse" if stream else "completion-text-then-tool.json"), stream
     if "length" in model:

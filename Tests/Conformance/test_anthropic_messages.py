@@ -415,6 +415,8 @@ TOOL_CASES = {
     "stub": ("stub/echo", [WEATHER], "Use get_weather please", ("get_weather", {"city": "stub"})),
     "openai": ("openai/gpt-4o-mini", [WEATHER], "Weather in Paris?", ("get_weather", {"city": "Paris"})),
     "ollama": (TRANSLATED["ollama"], [WEATHER], "Weather in Tokyo?", ("get_weather", {"city": "Tokyo"})),
+    # An OpenAI-compatible server that calls a tool and says `finish_reason: "stop"`.
+    "openai-finish-stop": ("openai/gpt-4o-finishstop", [WEATHER], "Weather in Paris?", ("get_weather", {"city": "Paris"})),
 }
 
 
@@ -422,7 +424,8 @@ TOOL_CASES = {
 @pytest.mark.parametrize("provider", list(TOOL_CASES))
 def test_regression_tool_call_stop_reason_is_tool_use(gateway, client, provider, stream):
     """Bifrost #4065/#3638/#6123: a tool call answered with `end_turn` means Claude Code never runs the tool. Ollama
-    ends tool calls with `done_reason: "stop"`; the answer must still say `tool_use`."""
+    ends tool calls with `done_reason: "stop"`, some OpenAI-compatible servers with `finish_reason: "stop"`; the
+    answer must still say `tool_use`."""
     model, tools, prompt, (name, args) = TOOL_CASES[provider]
     body = {"model": model, "max_tokens": 100, "tools": tools, "messages": [{"role": "user", "content": prompt}]}
     if stream:
