@@ -444,8 +444,9 @@ def test_regression_tool_call_stop_reason_is_tool_use(gateway, client, provider,
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_regression_text_then_tool_in_one_answer(gateway, client, stream):
-    """Bifrost #3638/#6123, LiteLLM #29518: text then a tool call in one answer are blocks 0 and 1, the first token of
-    each kept, and the answer stops with `tool_use`."""
+    """Bifrost #3638/#6123, LiteLLM #29518/#32357/#33224 and PR #25212: text then a tool call in one answer are blocks 0
+    and 1, the first token of each kept, deltas only of their block's kind, one `message_start` (`check_events`
+    asserts both for every stream here), and the answer stops with `tool_use`."""
     body = {"model": "openai/gpt-4o-texttool", "max_tokens": 100, "tools": [WEATHER],
             "messages": [{"role": "user", "content": "Weather in Paris?"}]}
     want = [("text", "Let me check."), ("tool_use", "get_weather", {"city": "Paris"})]
@@ -574,6 +575,39 @@ def test_tool_choice_maps(gateway, client, fake):
     m = client.messages.create(model="stub/echo", max_tokens=100, tools=[WEATHER], tool_choice={"type": "none"},
                                messages=[{"role": "user", "content": "get_weather"}])
     assert message_summary(m) == [("text", "get_weather")] and m.stop_reason == "end_turn"
+
+
+def test_regression_forced_tool_matches_the_tools_sent(gateway, client, fake):
+    """Bifrost #3596: a `tool_choice` forcing a tool that did not survive translation (a server tool such as Claude
+    Code's web search) must not name a tool missing from `tools` (OpenAI answers 400); it is left to the model."""
+    web_search = {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}
+    mark = fake.mark()
+    m = client.messages.create(model="openai/gpt-4o-mini", max_tokens=100, tools=[WEATHER, web_search],
+                               tool_choice={"type": "tool", "name": "web_search"}, messages=[{"role": "user", "content": "Search"}])
+    assert m.stop_reason == "tool_use"
+    sent = fake.since(mark)[0]["body"]
+    assert [t["function"]["name"] for t in sent["tools"]] == ["get_weather"] and "tool_choice" not in sent
+
+
+def test_regression_thinking_blocks_in_history(gateway, client, fake):
+    """claude-code-hub #518, claude-mem #3198: thinking blocks in the history reach Claude exactly as Anthropic signed
+    them (never rewritten, so no "Invalid signature" 400), and never reach another provider, whose answers the gateway
+    never dresses up as signed thinking."""
+    history = [{"role": "user", "content": "What is 2+2?"},
+               {"role": "assistant", "content": [{"type": "thinking", "thinking": "Simple sum.", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"},
+                                                 {"type": "text", "text": "4"}]},
+               {"role": "user", "content": "And 3+3?"}]
+    body = {"model": CLAUDE, "max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024}, "messages": history}
+    mark = fake.mark()
+    assert post(gateway, "/v1/messages", body).status_code == 200
+    assert fake.since(mark)[0]["raw"] == json.dumps(body).encode().replace(b'"' + CLAUDE.encode() + b'"', b'"claude-3-5-haiku-latest"')
+    mark = fake.mark()
+    m = client.messages.create(**{**body, "model": "openai/gpt-4o-mini"})
+    assert [b.type for b in m.content] == ["text"]
+    sent = fake.since(mark)[0]["body"]
+    assert sent["messages"] == [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"},
+                                {"role": "user", "content": "And 3+3?"}]
+    assert "Simple sum." not in json.dumps(sent)
 
 
 @pytest.mark.parametrize("stream", [False, True])
