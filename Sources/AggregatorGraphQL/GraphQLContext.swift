@@ -12,11 +12,14 @@ public struct GraphQLServices: Sendable {
     public var jobs: JobActions
     /// Events a subscription may hold unread before it is cut off.
     public var subscriptionBufferSize: Int
+    /// The tenants' limit counters (`limitStatus`).
+    public var limiter: (any Limiter)?
 
     public init(
         store: any Store, jobStore: any JobStore, directory: Directory, catalog: ModelCatalog, bus: any EventBus, jobs: JobActions,
-        subscriptionBufferSize: Int = 256
+        subscriptionBufferSize: Int = 256, limiter: (any Limiter)? = nil
     ) {
+        self.limiter = limiter
         self.store = store
         self.jobStore = jobStore
         self.directory = directory

@@ -114,8 +114,12 @@ extension AggregatorApplication {
         if config.enableStub { providers.append(StubProvider()) }
         let catalog = ModelCatalog(providers: providers, directory: directory)
         let metrics = config.metricsEnabled ? GatewayMetrics(directory: directory) : nil
+        // Limits (SPEC §16): counters in this process, budgets rebuilt from the store's usage.
+        let limiter = InProcessLimiter()
+        if let jobStore = store as? any JobStore { try await seedLimits(limiter, from: jobStore) }
         let gateway = ChatGateway(
-            catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts), metrics: metrics)
+            catalog: catalog, directory: directory, recorder: recorder, meter: Meter(storePrompts: config.storePrompts), metrics: metrics,
+            limiter: limiter)
 
         // Queue, events and job tokens: in process, or through Redis in scaled mode.
         let owner = JobService.processName()
@@ -189,7 +193,8 @@ extension AggregatorApplication {
                     create: { tenantID, type, model, input in
                         try await jobs.create(tenantID: tenantID, type: type, model: model, input: input, logger: logger)
                     },
-                    cancel: { id, tenantID in try await jobs.cancel(id: id, tenantID: tenantID) }))
+                    cancel: { id, tenantID in try await jobs.cancel(id: id, tenantID: tenantID) }),
+                limiter: limiter)
             graphQLRoutes = try GraphQLRoutes(
                 services: graphQLServices, authenticator: authenticator, limits: config.graphQLLimits, settings: graphQL, logger: logger)
             try graphQLRoutes?.register(on: router, playground: config.enablePlayground)
@@ -257,6 +262,23 @@ extension AggregatorApplication {
         } catch {
             throw AppConfig.Error(variable: "REDIS_URL", problem: "\(error)")
         }
+    }
+
+    /// Each tenant's spend so far this UTC day and month, from the usage rows, so that a restart never resets a budget.
+    static func seedLimits(_ limiter: InProcessLimiter, from store: any JobStore) async throws {
+        let now = Date()
+        let monthStart = LimitWindows.monthStart(now)
+        let today = Date(timeIntervalSince1970: Double(LimitWindows(now).day) * 86_400)
+        let rows = try await store.usageSummary(tenantID: nil, from: monthStart, to: nil, groupBy: [.tenant, .day])
+        var day: [UUID: Money] = [:]
+        var month: [UUID: Money] = [:]
+        let todayText = String(ISO8601DateFormatter().string(from: today).prefix(10))
+        for row in rows {
+            guard let tenant = row.tenantID else { continue }
+            month[tenant, default: .zero] = month[tenant, default: .zero] + row.cost
+            if row.day == todayText { day[tenant, default: .zero] = day[tenant, default: .zero] + row.cost }
+        }
+        limiter.seed(spentToday: day, spentThisMonth: month)
     }
 
     /// Scaled mode's start: Redis answers, is 6.2 or newer (streams with the commands used here), and is told not

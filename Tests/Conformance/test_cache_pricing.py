@@ -258,9 +258,9 @@ def test_browser_stream_usage_event_has_the_exact_cost(gateway):
 
 
 def test_async_job_keeps_cache_tokens_and_their_cost(gateway):
+    # A job calls its provider streamed (SPEC §6), so a first turn: the stream that writes the cache.
     model = "claude-sonnet-4-cached-agent"
-    u = json.loads(read_fixture("claude", "response_cache_read.json"))["usage"]
-    fresh, written, read, out = u["input_tokens"], u["cache_creation_input_tokens"], u["cache_read_input_tokens"], u["output_tokens"]
+    fresh, written, read, out = claude_stream_usage("stream_cache_write_turn.sse")
     seen = usage_count(gateway)
     job = graphql(gateway, 'mutation { createJob(input: {type: TEXT, model: "claude/%s", input: "Summarise NOTES.md"}) { id } }' % model)
     job_id = job["createJob"]["id"]

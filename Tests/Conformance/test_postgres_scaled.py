@@ -160,17 +160,20 @@ def test_database_outage_keeps_answering_and_loses_nothing(database_url):
 
 
 def test_a_starting_instance_leaves_live_jobs_alone_and_runs_lost_ones_again(database_url):
-    """A job `processing` in a live instance shows a recent heartbeat (`updated_at`); a new instance must not run
-    it again (the provider would be called and the tenant metered twice). One whose worker stopped showing signs
-    of life a minute ago lost its worker: it is run again, once."""
+    """A job `processing` in a live instance holds a lease its worker renews; a new instance must not run it again
+    (the provider would be called and the tenant metered twice). One whose lease ran out a minute ago lost its
+    worker: it is run again, once, as its second attempt."""
     tenant = cli_tenant(database_url, "jobs-lease")
     tenant_id = tenant["tenant"]["id"]
     live, lost = str(uuid.uuid4()), str(uuid.uuid4())
     psql(database_url, f"""
-        INSERT INTO jobs (id, tenant_id, type, status, input, model, created_at, updated_at, started_at) VALUES
-        ('{live}', '{tenant_id}', 'text', 'processing', 'live one', 'stub/echo', now(), now(), now()),
+        INSERT INTO jobs (id, tenant_id, type, status, input, model, created_at, updated_at, started_at, attempts,
+            lease_owner, lease_until) VALUES
+        ('{live}', '{tenant_id}', 'text', 'processing', 'live one', 'stub/echo', now(), now(), now(), 1, 'elsewhere:1:a',
+         now() + interval '1 minute'),
         ('{lost}', '{tenant_id}', 'text', 'processing', 'lost one', 'stub/echo',
-         now() - interval '2 minutes', now() - interval '1 minute', now() - interval '1 minute')""")
+         now() - interval '2 minutes', now() - interval '1 minute', now() - interval '1 minute', 1, 'gone:2:b',
+         now() - interval '1 minute')""")
     with tempfile.TemporaryDirectory() as work:
         g = serve(work, database_url)
         try:
@@ -180,4 +183,5 @@ def test_a_starting_instance_leaves_live_jobs_alone_and_runs_lost_ones_again(dat
             assert g.stop() == 0
     assert psql(database_url, f"SELECT status, result IS NULL FROM jobs WHERE id = '{live}'") == "processing|t"
     assert psql(database_url, f"SELECT count(*) FROM usage WHERE job_id = '{live}'") == "0"
-    assert psql(database_url, f"SELECT count(*) FROM usage WHERE job_id = '{lost}'") == "1"
+    assert psql(database_url, f"SELECT attempt FROM usage WHERE job_id = '{lost}'") == "2"
+    assert psql(database_url, f"SELECT attempts, failures FROM jobs WHERE id = '{lost}'") == "2|1"

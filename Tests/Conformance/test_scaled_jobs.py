@@ -1,6 +1,7 @@
 """Scaled mode (SPEC §2, §8, §9): PostgreSQL + Redis, several `serve` and `worker` processes on loopback, and the
 failure cases of shared/notes/redis-queue.md §8. Each test asserts the job's final status, its `attempts`, its usage
 rows and what a follower saw."""
+import json
 import math
 import signal
 import shutil
@@ -224,6 +225,12 @@ def test_redis_flushed_and_restarted_mid_run_loses_no_job(cluster):
     _, key = cluster.tenant()
     # Queued while no worker runs, then Redis forgets them all.
     queued = [create_job(serve, "stub/echo", f"queued {i}", key) for i in range(10)]
+    time.sleep(0.2)
+    status, text = serve.request("GET", "/health", key=None)
+    health = json.loads(text)
+    assert status == 200 and health["components"]["redis"] == {"status": "ok"}
+    assert health["components"]["job_queue"]["pending"] == 10 and health["components"]["job_queue"]["processing"] == 0
+    assert 0.2 <= health["components"]["job_queue"]["oldest_pending_age_seconds"] < 30
     cluster.redis.cli("FLUSHALL")
     worker = cluster.start("worker")
     for job_id in queued:
@@ -254,7 +261,7 @@ def test_redis_keys_stay_bounded_after_many_jobs(cluster):
     serve = cluster.start("serve")
     cluster.start("worker")
     _, key = cluster.tenant()
-    ids = [create_job(serve, "stub/echo", f"n{i}", key) for i in range(300)]
+    ids = [create_job(serve, "stub/echo", f"n{i}", key) for i in range(1000)]
     for job_id in ids[-5:]:
         cluster.wait_for(job_id, lambda j: j["status"] == "completed")
     cluster.wait_for(ids[0], lambda j: j["status"] == "completed")
@@ -262,6 +269,9 @@ def test_redis_keys_stay_bounded_after_many_jobs(cluster):
     for name in cluster.redis.cli("--scan", "--pattern", "agg:job:*").split():
         assert 0 < int(cluster.redis.cli("TTL", name)) <= 3600, name
     assert int(cluster.redis.cli("XLEN", "agg:{q}:jobs")) <= 100_000
+    # Each job made a handful of events; the capped stream keeps at most about 10,000 (MAXLEN ~ trims in whole nodes).
+    assert int(cluster.redis.cli("XLEN", "agg:events")) <= 11_000
+    assert cluster.sql("SELECT count(*), max(attempts) FROM jobs WHERE status = 'completed'") == [["1000", "1"]]
     groups = cluster.redis.cli("XINFO", "GROUPS", "agg:{q}:jobs").split("\n")
     assert groups[groups.index("pending") + 1] == "0"
 

@@ -18,6 +18,7 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static func < (a: Money, b: Money) -> Bool { a.units < b.units }
 
     public static func + (a: Money, b: Money) -> Money { Money(units: a.units + b.units) }
+    public static func - (a: Money, b: Money) -> Money { Money(units: a.units - b.units) }
 
     public static func += (a: inout Money, b: Money) { a.units += b.units }
 

@@ -18,6 +18,8 @@ public protocol Store: Sendable {
     func tenantRecords(updatedSince since: Date) async throws -> [TenantRecord]
     func setTenantActive(id: UUID, active: Bool) async throws -> Tenant?
     func rotateTenantKey(id: UUID, keyHash: String, keyPrefix: String) async throws -> Tenant?
+    /// Replaces all four limits; nil when there is no such tenant.
+    func setTenantLimits(id: UUID, limits: TenantLimits) async throws -> Tenant?
 
     // Prices
     func prices() async throws -> [ModelPrice]

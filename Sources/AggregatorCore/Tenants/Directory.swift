@@ -132,6 +132,11 @@ public final class Directory: Sendable {
         changed()
     }
 
+    /// A mirrored tenant by id (nil when not mirrored yet: a tenant created on another instance a moment ago).
+    public func tenant(id: UUID) -> Tenant? {
+        state.withLock { s in s.hashByTenant[id].flatMap { s.tenantsByHash[$0] } }
+    }
+
     public var prices: PriceTable { state.withLock { $0.prices } }
 
     /// Reads the price table again (after a change through this instance).

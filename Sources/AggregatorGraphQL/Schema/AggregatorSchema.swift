@@ -35,6 +35,10 @@ public enum AggregatorSchema {
             try await TenantResolvers.tenants(c)
         }
 
+        query.add(
+            "limitStatus", GraphQLNonNull(t.limitStatus), description: "Own; the admin names any tenant.",
+            args: ["tenantId": GraphQLArgument(type: GraphQLID)], TenantResolvers.limitStatus)
+
         var mutation = RootFieldBuilder()
         mutation.add("createJob", GraphQLNonNull(t.job), args: ["input": GraphQLArgument(type: GraphQLNonNull(t.createJobInput))], JobResolvers.createJob)
         mutation.add("cancelJob", GraphQLNonNull(t.job), args: ["id": GraphQLArgument(type: id)], JobResolvers.cancelJob)
@@ -61,6 +65,10 @@ public enum AggregatorSchema {
             "setTenantActive", GraphQLNonNull(t.tenant), description: admin,
             args: ["id": GraphQLArgument(type: id), "active": GraphQLArgument(type: GraphQLNonNull(GraphQLBoolean))],
             TenantResolvers.setTenantActive)
+        mutation.add(
+            "setTenantLimits", GraphQLNonNull(t.tenant), description: "Admin only; replaces all four.",
+            args: ["id": GraphQLArgument(type: id), "limits": GraphQLArgument(type: GraphQLNonNull(t.tenantLimitsInput))],
+            TenantResolvers.setTenantLimits)
 
         var subscription = RootFieldBuilder()
         subscription.addSubscription(

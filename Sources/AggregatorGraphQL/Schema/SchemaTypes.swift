@@ -10,6 +10,9 @@ struct SchemaTypes {
     let jobType: GraphQLEnumType
     let usageGroupBy: GraphQLEnumType
     let tenant: GraphQLObjectType
+    let tenantLimits: GraphQLObjectType
+    let tenantLimitsInput: GraphQLInputObjectType
+    let limitStatus: GraphQLObjectType
     let tenantWithKey: GraphQLObjectType
     let job: GraphQLObjectType
     let pageInfo: GraphQLObjectType
@@ -32,6 +35,34 @@ struct SchemaTypes {
         jobType = try Self.enumType("JobType", ["TEXT", "IMAGE"])
         usageGroupBy = try Self.enumType("UsageGroupBy", ["PROVIDER", "MODEL", "TENANT", "DAY"])
 
+        var tl = FieldBuilder<TenantLimits>()
+        tl.add("requestsPerMinute", GraphQLInt) { $0.requestsPerMinute }
+        tl.add("tokensPerMinute", GraphQLInt) { $0.tokensPerMinute }
+        tl.add("dailyBudget", decimal) { $0.dailyBudget }
+        tl.add("monthlyBudget", decimal) { $0.monthlyBudget }
+        tenantLimits = try GraphQLObjectType(
+            name: "TenantLimits", description: "null: no limit. Minutes, days and months are UTC; tokens are input plus output.",
+            fields: tl.fields)
+        tenantLimitsInput = try GraphQLInputObjectType(
+            name: "TenantLimitsInput",
+            fields: [
+                "requestsPerMinute": InputObjectField(type: GraphQLInt),
+                "tokensPerMinute": InputObjectField(type: GraphQLInt),
+                "dailyBudget": InputObjectField(type: decimal),
+                "monthlyBudget": InputObjectField(type: decimal),
+            ])
+
+        var ls = FieldBuilder<LimitStatusValue>()
+        ls.add("tenantId", GraphQLNonNull(GraphQLID)) { $0.tenantID.graphQLID }
+        ls.add("limits", GraphQLNonNull(tenantLimits)) { $0.limits }
+        ls.add("requestsThisMinute", GraphQLNonNull(GraphQLInt)) { $0.usage.requestsThisMinute }
+        ls.add("tokensThisMinute", GraphQLNonNull(GraphQLInt)) { $0.usage.tokensThisMinute }
+        ls.add("spentToday", GraphQLNonNull(decimal)) { $0.usage.spentToday }
+        ls.add("spentThisMonth", GraphQLNonNull(decimal)) { $0.usage.spentThisMonth }
+        limitStatus = try GraphQLObjectType(
+            name: "LimitStatus", description: "The tenant's counters in the UTC minute, day and month open now, reservations in flight included.",
+            fields: ls.fields)
+
         var t = FieldBuilder<Tenant>()
         t.add("id", GraphQLNonNull(GraphQLID)) { $0.id.graphQLID }
         t.add("name", GraphQLNonNull(GraphQLString)) { $0.name }
@@ -39,6 +70,7 @@ struct SchemaTypes {
         t.add("keyPrefix", GraphQLNonNull(GraphQLString)) { $0.keyPrefix }
         t.add("createdAt", GraphQLNonNull(dateTime)) { $0.createdAt }
         t.add("updatedAt", GraphQLNonNull(dateTime)) { $0.updatedAt }
+        t.add("limits", GraphQLNonNull(tenantLimits)) { $0.limits }
         tenant = try GraphQLObjectType(name: "Tenant", fields: t.fields)
 
         var tk = FieldBuilder<TenantWithKey>()

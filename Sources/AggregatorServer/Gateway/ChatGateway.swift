@@ -11,22 +11,61 @@ public struct ChatGateway: Sendable {
     let recorder: UsageRecorder
     let meter: Meter
     let metrics: GatewayMetrics?
+    /// Per-tenant limits (SPEC §16); a tenant without limits never reaches it.
+    let limiter: (any Limiter)?
 
-    init(catalog: ModelCatalog, directory: Directory, recorder: UsageRecorder, meter: Meter, metrics: GatewayMetrics?) {
+    init(
+        catalog: ModelCatalog, directory: Directory, recorder: UsageRecorder, meter: Meter, metrics: GatewayMetrics?,
+        limiter: (any Limiter)? = nil
+    ) {
         self.catalog = catalog
         self.directory = directory
         self.recorder = recorder
         self.meter = meter
         self.metrics = metrics
+        self.limiter = limiter
+    }
+
+    /// Output tokens reserved for a request that does not say how many it wants.
+    static let defaultOutputReservation = 4_096
+
+    /// Reserves the request against the tenant's limits before it goes upstream (nil: the tenant has none). The
+    /// estimate is the prompt's tokens plus `max_tokens` (or a default), priced at the dearest of the route's targets.
+    func reserve(_ request: ChatCompletionRequest, targets: [ResolvedTarget], tenantID: UUID, key: String) async throws -> LimitTicket? {
+        guard let limiter, let tenant = directory.tenant(id: tenantID), !tenant.limits.isEmpty else { return nil }
+        let tokensIn = TokenEstimator.promptTokens(request.messages)
+        let tokensOut = request.outputTokenLimit ?? Self.defaultOutputReservation
+        let prices = directory.prices
+        let cost = targets.map { prices.cost(provider: $0.provider.name, model: $0.model, tokensIn: tokensIn, tokensOut: tokensOut).cost }.max() ?? .zero
+        do {
+            return try await limiter.reserve(key: key, tenant: tenant, estimate: LimitEstimate(tokens: tokensIn + tokensOut, cost: cost))
+        } catch let refusal as GatewayError {
+            metrics?.limitRejected(refusal)
+            throw refusal
+        }
+    }
+
+    /// The reservation of `key` becomes what `generation` used (nothing, when nil).
+    func settle(key: String, _ generation: Generation?) async {
+        guard let limiter else { return }
+        let usage = generation?.usage
+        await limiter.settle(key: key, tokens: (usage?.tokensIn ?? 0) + (usage?.tokensOut ?? 0), cost: usage?.cost ?? .zero)
     }
 
     /// A non-streaming answer and the provider that gave it.
     func complete(
         _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, asyncJobID: UUID? = nil, timing: RequestTiming? = nil, logger: Logger
     ) async throws -> (ChatCompletion, Generation) {
+        // (Async jobs call `openStream`; `asyncJobID` is kept for callers that meter a job's plain call.)
         let jobID = asyncJobID ?? RandomPool.uuid()
         let isNewJob = asyncJobID == nil
         let targets = try await catalog.resolve(request.model)
+        let ticket = try await reserve(request, targets: targets, tenantID: tenantID, key: jobID.lowercasedText)
+        var settled: Generation?
+        defer {
+            if let ticket { Task { [settled] in await settle(key: ticket.key, settled) } }
+        }
+        timing?.limitHeaders = ticket?.headers ?? []
         let started = Date()
         var upstreamRequest = request
         upstreamRequest.stream = false
@@ -46,6 +85,7 @@ public struct ChatGateway: Sendable {
                     tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
                     usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID,
                     isNewJob: isNewJob)
+                settled = generation
                 return (completion, generation)
             } catch let error as UpstreamError {
                 metrics?.upstreamError(provider: target.provider.name, error)
@@ -66,11 +106,29 @@ public struct ChatGateway: Sendable {
     /// An open upstream stream and its target, after falling over past targets that failed before streaming.
     /// A target that refuses before streaming is metered as a failed job, like a refused plain call, unless
     /// `recordsRefusal` is false (an async job, whose own row records how it ended).
+    /// The reservation against the tenant's limits is made under `limitKey`; whoever meters the stream settles it
+    /// (`settle(key:_:)`); a stream that never opened is settled here, as nothing.
     func openStream(
         _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, timing: RequestTiming? = nil,
-        recordsRefusal: Bool = true, logger: Logger
+        recordsRefusal: Bool = true, limitKey: String, logger: Logger
     ) async throws -> (ChunkStream, ResolvedTarget) {
         let targets = try await catalog.resolve(request.model)
+        let ticket = try await reserve(request, targets: targets, tenantID: tenantID, key: limitKey)
+        timing?.limitHeaders = ticket?.headers ?? []
+        do {
+            return try await openStream(
+                request, targets: targets, tenantID: tenantID, requestID: requestID, started: started, timing: timing,
+                recordsRefusal: recordsRefusal, logger: logger)
+        } catch {
+            if ticket != nil { await settle(key: limitKey, nil) }
+            throw error
+        }
+    }
+
+    private func openStream(
+        _ request: ChatCompletionRequest, targets: [ResolvedTarget], tenantID: UUID, requestID: String, started: Date, timing: RequestTiming?,
+        recordsRefusal: Bool, logger: Logger
+    ) async throws -> (ChunkStream, ResolvedTarget) {
         var upstreamRequest = request
         upstreamRequest.stream = true
         for (i, target) in targets.enumerated() {

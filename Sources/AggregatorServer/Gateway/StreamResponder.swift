@@ -28,6 +28,9 @@ struct StreamResponder: Sendable {
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         headers[.aggregatorProvider] = target.provider.name
+        for (name, value) in metered.timing.limitHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
         let gateway = self.gateway
         // The stream's end is metered here; the request's head, by MetricsMiddleware.
         metered.timing.markStreamed()
@@ -71,6 +74,8 @@ struct StreamResponder: Sendable {
                     tenantID: tenantID, target: target, request: request, output: relay.output, error: failure,
                     usage: relay.usage ?? gateway.estimate(request, output: relay.producedText, reported: relay.usageSoFar), started: started,
                     jobID: jobID)
+                // The stream's reservation (made under its job id) becomes what it produced, however it ended.
+                await gateway.settle(key: jobID.lowercasedText, generation)
                 if let upstreamFailure { gateway.metrics?.upstreamError(provider: target.provider.name, upstreamFailure) }
                 gateway.metrics?.requestFinished(
                     metered.operation, provider: target.provider.name, model: target.model, stream: true, status: 200,

@@ -151,6 +151,10 @@ public struct JobService: Sendable {
     func settle(_ job: Job, result: AttemptResult, stop: RunningJobs.Stop?, logger: Logger) async throws {
         let attempt = job.attempts
         switch result {
+        case .completed(let generation): await gateway.settle(key: Self.limitKey(job), generation)
+        case .failed(_, let partial), .stopped(let partial): await gateway.settle(key: Self.limitKey(job), partial)
+        }
+        switch result {
         case .completed(let generation):
             var outcome = job
             outcome.status = .completed
@@ -160,7 +164,7 @@ public struct JobService: Sendable {
             if let finished = try await store.finishJob(outcome, attempt: attempt, usage: usage) {
                 gateway.metrics?.jobFinished(.completed)
                 bus.publish(.jobUpdated(finished))
-                if let usage { bus.publish(.usageRecorded(usage)) }
+                published(usage)
             } else {
                 try await meterLostAttempt(usage)
             }
@@ -184,7 +188,7 @@ public struct JobService: Sendable {
                     metadata: ["error": "\(error.body.message.prefix(200))", "retry_in": "\(delay)"])
                 gateway.metrics?.jobRetriedOrFailed(retried.status)
                 bus.publish(.jobUpdated(retried))
-                if let usage { bus.publish(.usageRecorded(usage)) }
+                published(usage)
             } else {
                 var outcome = job
                 outcome.status = .failed
@@ -195,7 +199,7 @@ public struct JobService: Sendable {
                 }
                 gateway.metrics?.jobFinished(.failed)
                 bus.publish(.jobUpdated(finished))
-                if let usage { bus.publish(.usageRecorded(usage)) }
+                published(usage)
             }
         }
     }
@@ -205,7 +209,14 @@ public struct JobService: Sendable {
     func meterLostAttempt(_ usage: UsageRecord?) async throws {
         guard let usage else { return }
         try await store.recordAttemptUsage(usage)
+        published(usage)
+    }
+
+    /// A usage row the store took: subscribers hear of it, and the metrics count it.
+    func published(_ usage: UsageRecord?) {
+        guard let usage else { return }
         bus.publish(.usageRecorded(usage))
+        gateway.metrics?.usageRowsWritten(1)
     }
 
     func attempted(_ usage: UsageRecord, _ attempt: Int) -> UsageRecord {
@@ -224,9 +235,13 @@ public struct JobService: Sendable {
         job.cost = generation.job.cost
     }
 
+    /// The key of an attempt's reservation against the tenant's limits.
+    static func limitKey(_ job: Job) -> String { "\(job.id.lowercasedText)#\(job.attempts)" }
+
     /// SPEC §8: a connection error, timeout, 429 or 5xx is worth another try; anything else fails the job at once.
+    /// An exhausted budget is not: it lasts until the day or month ends.
     static func isTransient(_ error: GatewayError) -> Bool {
-        error.status == 429 || error.status >= 500
+        (error.status == 429 && error.body.code != "insufficient_quota") || error.status >= 500
     }
 
     /// The provider call, streamed: text goes to the token log as it arrives. Cancellation ends it at the next chunk.
@@ -241,7 +256,8 @@ public struct JobService: Sendable {
         let opened: (ChunkStream, ResolvedTarget)
         do {
             opened = try await gateway.openStream(
-                request, tenantID: job.tenantID, requestID: "job_\(job.id.lowercasedText)", started: started, recordsRefusal: false, logger: logger)
+                request, tenantID: job.tenantID, requestID: "job_\(job.id.lowercasedText)", started: started, recordsRefusal: false,
+                limitKey: Self.limitKey(job), logger: logger)
         } catch let error as GatewayError {
             return Task.isCancelled ? .stopped(partial: nil) : .failed(error, partial: nil)
         } catch {

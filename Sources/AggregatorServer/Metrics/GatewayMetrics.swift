@@ -167,6 +167,20 @@ final class GatewayMetrics: Sendable {
         Counter(label: Name.jobs, dimensions: [("status", status.rawValue)], factory: factory).increment()
     }
 
+    /// A request refused by the tenant's limits (SPEC §16), by the limit that refused it.
+    func limitRejected(_ refusal: GatewayError) {
+        let limit: String? =
+            switch (refusal.body.type, refusal.body.message.contains("daily")) {
+            case ("requests", _): "rpm"
+            case ("tokens", _): "tpm"
+            case ("insufficient_quota", true): "daily_budget"
+            case ("insufficient_quota", false): "monthly_budget"
+            default: nil
+            }
+        guard let limit else { return }
+        Counter(label: Name.limitRejections, dimensions: [("limit", limit)], factory: factory).increment()
+    }
+
     /// A failed attempt: `retried` when the job goes back to pending, `failed` when it had no attempts left.
     func jobRetriedOrFailed(_ status: JobStatus) {
         Counter(label: Name.jobs, dimensions: [("status", status == .pending ? "retried" : status.rawValue)], factory: factory).increment()

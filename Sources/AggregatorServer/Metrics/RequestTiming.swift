@@ -8,6 +8,7 @@ final class RequestTiming: Sendable {
         var provider: String?
         var model: String?
         var streamed = false
+        var limitHeaders: [(String, String)] = []
     }
 
     private let state = Mutex(State())
@@ -28,6 +29,12 @@ final class RequestTiming: Sendable {
     /// The response is a stream whose end the stream itself meters.
     func markStreamed() {
         state.withLock { $0.streamed = true }
+    }
+
+    /// The `x-ratelimit-*` headers of a tenant with limits (SPEC §16), set when its reservation fit.
+    var limitHeaders: [(String, String)] {
+        get { state.withLock { $0.limitHeaders } }
+        set { state.withLock { $0.limitHeaders = newValue } }
     }
 
     var upstream: Duration { state.withLock { $0.upstream } }

@@ -26,15 +26,20 @@ struct ChatCompletionsRoute {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.aggregatorProvider] = generation.job.provider
+        for (name, value) in context.timing.limitHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: completion.jsonBytes)))
     }
 
     private func stream(_ chat: ChatCompletionRequest, tenantID: UUID, context: AppRequestContext) async throws -> Response {
         let started = Date()
+        let jobID = RandomPool.uuid()
         let (chunks, target) = try await gateway.openStream(
-            chat, tenantID: tenantID, requestID: context.requestID, started: started, timing: context.timing, logger: context.logger)
+            chat, tenantID: tenantID, requestID: context.requestID, started: started, timing: context.timing, limitKey: jobID.lowercasedText,
+            logger: context.logger)
         return StreamResponder(gateway: gateway).response(
-            chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: RandomPool.uuid(), framing: .openAI,
+            chunks: chunks, target: target, request: chat, tenantID: tenantID, started: started, jobID: jobID, framing: .openAI,
             metered: (.chat, context.timing), logger: context.logger)
     }
 }

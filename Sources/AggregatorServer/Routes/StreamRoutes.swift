@@ -35,7 +35,8 @@ struct StreamRoutes {
         let started = Date()
         let jobID = RandomPool.uuid()
         let (chunks, target) = try await gateway.openStream(
-            chat, tenantID: tenant.id, requestID: context.requestID, started: started, timing: context.timing, logger: context.logger)
+            chat, tenantID: tenant.id, requestID: context.requestID, started: started, timing: context.timing, limitKey: jobID.lowercasedText,
+            logger: context.logger)
         return StreamResponder(gateway: gateway).response(
             chunks: chunks, target: target, request: chat, tenantID: tenant.id, started: started, jobID: jobID, framing: .browser,
             metered: (.stream, context.timing), logger: context.logger)

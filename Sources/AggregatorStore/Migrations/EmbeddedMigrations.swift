@@ -167,6 +167,23 @@ extension Migration {
             ALTER TABLE jobs DROP COLUMN attempts;
             """#
         ),
+        Migration(
+            version: 4, name: "tenant_limits",
+            up: #"""
+            -- Per-tenant limits (SPEC §16): requests and tokens per UTC minute, budgets per UTC day and calendar month in 1e-10 USD.
+            -- NULL: no limit.
+            ALTER TABLE tenants ADD COLUMN requests_per_minute INTEGER;
+            ALTER TABLE tenants ADD COLUMN tokens_per_minute INTEGER;
+            ALTER TABLE tenants ADD COLUMN daily_budget_units INTEGER;
+            ALTER TABLE tenants ADD COLUMN monthly_budget_units INTEGER;
+            """#,
+            down: #"""
+            ALTER TABLE tenants DROP COLUMN monthly_budget_units;
+            ALTER TABLE tenants DROP COLUMN daily_budget_units;
+            ALTER TABLE tenants DROP COLUMN tokens_per_minute;
+            ALTER TABLE tenants DROP COLUMN requests_per_minute;
+            """#
+        ),
     ]
     static let postgres: [Migration] = [
         Migration(
@@ -354,6 +371,19 @@ extension Migration {
             DROP INDEX jobs_open;
             ALTER TABLE jobs DROP COLUMN dispatched_at, DROP COLUMN not_before, DROP COLUMN lease_until, DROP COLUMN lease_owner,
                 DROP COLUMN failures, DROP COLUMN attempts;
+            """#
+        ),
+        Migration(
+            version: 4, name: "tenant_limits",
+            up: #"""
+            -- Per-tenant limits (SPEC §16): requests and tokens per UTC minute, USD per UTC day and calendar month. NULL: no limit.
+            ALTER TABLE tenants ADD COLUMN requests_per_minute INTEGER CHECK (requests_per_minute >= 0),
+                ADD COLUMN tokens_per_minute BIGINT CHECK (tokens_per_minute >= 0),
+                ADD COLUMN daily_budget NUMERIC(30, 10) CHECK (daily_budget >= 0),
+                ADD COLUMN monthly_budget NUMERIC(30, 10) CHECK (monthly_budget >= 0);
+            """#,
+            down: #"""
+            ALTER TABLE tenants DROP COLUMN monthly_budget, DROP COLUMN daily_budget, DROP COLUMN tokens_per_minute, DROP COLUMN requests_per_minute;
             """#
         ),
     ]

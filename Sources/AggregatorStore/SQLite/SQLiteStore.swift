@@ -206,6 +206,11 @@ extension SQLiteRow {
         return Int(i)
     }
 
+    func optionalInt(_ name: String) -> Int? {
+        guard let value = column(name), value != .null else { return nil }
+        return value.integer
+    }
+
     func bool(_ name: String) throws -> Bool { try int(name) != 0 }
 
     func uuid(_ name: String) throws -> UUID {

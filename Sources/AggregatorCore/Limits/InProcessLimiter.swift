@@ -1,0 +1,144 @@
+import Foundation
+import Synchronization
+
+/// Embedded mode's limiter: every tenant's counters in this process, checked and reserved under one lock with no
+/// `await` in between, so concurrent requests can never both take the last room. Budgets are rebuilt from the store's
+/// usage at start (`seed`), so a restart never resets them; the minute windows start empty.
+public final class InProcessLimiter: Limiter {
+    struct Reservation {
+        var tenantID: UUID
+        var windows: LimitWindows
+        var tokens: Int
+        var cost: Money
+        var expires: Date
+    }
+
+    struct Counters {
+        var minute: Int64 = 0
+        var requests = 0
+        var tokens = 0
+        var day: Int64 = 0
+        var spentToday = Money.zero
+        var month: Int64 = 0
+        var spentThisMonth = Money.zero
+
+        /// Moves to the windows of `now`, emptying those that ended.
+        mutating func roll(to now: LimitWindows) {
+            if minute != now.minute { (minute, requests, tokens) = (now.minute, 0, 0) }
+            if day != now.day { (day, spentToday) = (now.day, .zero) }
+            if month != now.month { (month, spentThisMonth) = (now.month, .zero) }
+        }
+    }
+
+    struct State {
+        var counters: [UUID: Counters] = [:]
+        var reservations: [String: Reservation] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// A reservation never settled (a bug, or a request that hung past every timeout) gives its room back after this.
+    let reservationLifetime: TimeInterval
+    let now: @Sendable () -> Date
+
+    public init(reservationLifetime: TimeInterval = 3_600, now: @escaping @Sendable () -> Date = Date.init) {
+        self.reservationLifetime = reservationLifetime
+        self.now = now
+    }
+
+    /// Budgets spent so far this day and month, per tenant (from the store's usage rows).
+    public func seed(spentToday: [UUID: Money], spentThisMonth: [UUID: Money]) {
+        let windows = LimitWindows(now())
+        state.withLock { s in
+            for id in Set(spentToday.keys).union(spentThisMonth.keys) {
+                var c = Counters(minute: windows.minute, day: windows.day, month: windows.month)
+                c.spentToday = spentToday[id] ?? .zero
+                c.spentThisMonth = spentThisMonth[id] ?? .zero
+                s.counters[id] = c
+            }
+        }
+    }
+
+    public func reserve(key: String, tenant: Tenant, estimate: LimitEstimate) async throws -> LimitTicket? {
+        let limits = tenant.limits
+        guard !limits.isEmpty else { return nil }
+        let date = now()
+        let windows = LimitWindows(date)
+        return try state.withLock { s -> LimitTicket in
+            // Room held by reservations that will never be settled comes back.
+            for (k, r) in s.reservations where r.expires < date { Self.release(&s, key: k, r, windows: windows) }
+            var c = s.counters[tenant.id] ?? Counters(minute: windows.minute, day: windows.day, month: windows.month)
+            c.roll(to: windows)
+            if let rpm = limits.requestsPerMinute, c.requests + 1 > rpm {
+                throw LimitRefusal.rate("requests", limit: rpm, used: c.requests, requested: 1, retryAfter: windows.minuteLeft)
+            }
+            if let tpm = limits.tokensPerMinute {
+                if estimate.tokens > tpm { throw LimitRefusal.neverFits(limit: tpm, requested: estimate.tokens) }
+                if c.tokens + estimate.tokens > tpm {
+                    throw LimitRefusal.rate("tokens", limit: tpm, used: c.tokens, requested: estimate.tokens, retryAfter: windows.minuteLeft)
+                }
+            }
+            if let budget = limits.dailyBudget, c.spentToday + estimate.cost > budget {
+                throw LimitRefusal.budget("daily", budget: budget, retryAfter: windows.dayLeft)
+            }
+            if let budget = limits.monthlyBudget, c.spentThisMonth + estimate.cost > budget {
+                throw LimitRefusal.budget("monthly", budget: budget, retryAfter: windows.monthLeft)
+            }
+            c.requests += 1
+            c.tokens += estimate.tokens
+            c.spentToday = c.spentToday + estimate.cost
+            c.spentThisMonth = c.spentThisMonth + estimate.cost
+            s.counters[tenant.id] = c
+            s.reservations[key] = Reservation(
+                tenantID: tenant.id, windows: windows, tokens: estimate.tokens, cost: estimate.cost, expires: date + reservationLifetime)
+            return LimitTicket(key: key, headers: Self.headers(limits, c, windows))
+        }
+    }
+
+    public func settle(key: String, tokens: Int, cost: Money) async {
+        state.withLock { s in
+            guard let r = s.reservations.removeValue(forKey: key), var c = s.counters[r.tenantID] else { return }
+            // The actual replaces the reservation in the windows the reservation was made in, when they are still open.
+            if c.minute == r.windows.minute { c.tokens = max(0, c.tokens - r.tokens + tokens) }
+            if c.day == r.windows.day { c.spentToday = max(.zero, c.spentToday - r.cost + cost) }
+            if c.month == r.windows.month { c.spentThisMonth = max(.zero, c.spentThisMonth - r.cost + cost) }
+            s.counters[r.tenantID] = c
+        }
+    }
+
+    public func usage(of tenant: Tenant) async throws -> LimitUsage {
+        let windows = LimitWindows(now())
+        return state.withLock { s in
+            var c = s.counters[tenant.id] ?? Counters(minute: windows.minute, day: windows.day, month: windows.month)
+            c.roll(to: windows)
+            return LimitUsage(requestsThisMinute: c.requests, tokensThisMinute: c.tokens, spentToday: c.spentToday, spentThisMonth: c.spentThisMonth)
+        }
+    }
+
+    private static func release(_ s: inout State, key: String, _ r: Reservation, windows: LimitWindows) {
+        s.reservations[key] = nil
+        guard var c = s.counters[r.tenantID] else { return }
+        if c.minute == r.windows.minute { c.tokens = max(0, c.tokens - r.tokens) }
+        if c.day == r.windows.day { c.spentToday = max(.zero, c.spentToday - r.cost) }
+        if c.month == r.windows.month { c.spentThisMonth = max(.zero, c.spentThisMonth - r.cost) }
+        s.counters[r.tenantID] = c
+    }
+
+    /// OpenAI's `x-ratelimit-*` headers for the limits the tenant has, counting this request.
+    static func headers(_ limits: TenantLimits, _ c: Counters, _ windows: LimitWindows) -> [(String, String)] {
+        var out: [(String, String)] = []
+        let reset = LimitRefusal.goDuration(windows.minuteLeft)
+        if let rpm = limits.requestsPerMinute {
+            out += [
+                ("x-ratelimit-limit-requests", "\(rpm)"), ("x-ratelimit-remaining-requests", "\(max(0, rpm - c.requests))"),
+                ("x-ratelimit-reset-requests", reset),
+            ]
+        }
+        if let tpm = limits.tokensPerMinute {
+            out += [
+                ("x-ratelimit-limit-tokens", "\(tpm)"), ("x-ratelimit-remaining-tokens", "\(max(0, tpm - c.tokens))"),
+                ("x-ratelimit-reset-tokens", reset),
+            ]
+        }
+        return out
+    }
+}

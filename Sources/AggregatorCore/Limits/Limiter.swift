@@ -1,0 +1,140 @@
+import AggregatorWire
+import Foundation
+
+/// What a request is expected to use, reserved against a tenant's limits before it goes upstream (SPEC §16).
+public struct LimitEstimate: Sendable, Hashable {
+    /// Input plus output tokens.
+    public var tokens: Int
+    public var cost: Money
+
+    public init(tokens: Int, cost: Money) {
+        self.tokens = tokens
+        self.cost = cost
+    }
+}
+
+/// A tenant's counters in the windows open now (`limitStatus`).
+public struct LimitUsage: Sendable, Hashable {
+    public var requestsThisMinute: Int
+    public var tokensThisMinute: Int
+    public var spentToday: Money
+    public var spentThisMonth: Money
+
+    public init(requestsThisMinute: Int = 0, tokensThisMinute: Int = 0, spentToday: Money = .zero, spentThisMonth: Money = .zero) {
+        self.requestsThisMinute = requestsThisMinute
+        self.tokensThisMinute = tokensThisMinute
+        self.spentToday = spentToday
+        self.spentThisMonth = spentThisMonth
+    }
+}
+
+/// A reservation that fit: what was reserved, and the `x-ratelimit-*` headers of the answer.
+public struct LimitTicket: Sendable, Hashable {
+    public var key: String
+    public var headers: [(String, String)] { headerPairs.map { ($0.name, $0.value) } }
+    var headerPairs: [HeaderPair]
+
+    struct HeaderPair: Sendable, Hashable {
+        var name: String
+        var value: String
+    }
+
+    public init(key: String, headers: [(String, String)]) {
+        self.key = key
+        self.headerPairs = headers.map { HeaderPair(name: $0.0, value: $0.1) }
+    }
+}
+
+/// Per-tenant rate limits and budgets as hard caps: one atomic reservation before each generation, settled once
+/// with what was actually used when it ends, however it ends (SPEC §16).
+public protocol Limiter: Sendable {
+    /// Reserves `estimate` (and one request) under `key` against every limit `tenant` has; throws the refusal
+    /// (`GatewayError`, 429 or 503) with no side effect when any does not fit. Nil when the tenant has no limits.
+    func reserve(key: String, tenant: Tenant, estimate: LimitEstimate) async throws -> LimitTicket?
+    /// Replaces the reservation under `key` by what was used; a second settle of the same key changes nothing.
+    func settle(key: String, tokens: Int, cost: Money) async
+    /// The tenant's counters now.
+    func usage(of tenant: Tenant) async throws -> LimitUsage
+}
+
+/// UTC windows: the minute, the day and the month a moment falls in.
+public struct LimitWindows: Sendable, Hashable {
+    public var minute: Int64
+    public var day: Int64
+    public var month: Int64
+    /// Seconds until the minute, the day and the month end.
+    public var minuteLeft: Double
+    public var dayLeft: Double
+    public var monthLeft: Double
+
+    public init(_ date: Date) {
+        let t = date.timeIntervalSince1970
+        minute = Int64((t / 60).rounded(.down))
+        day = Int64((t / 86_400).rounded(.down))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month], from: date)
+        month = Int64(parts.year! * 12 + parts.month! - 1)
+        minuteLeft = Double(minute + 1) * 60 - t
+        dayLeft = Double(day + 1) * 86_400 - t
+        let nextMonth = calendar.date(from: DateComponents(year: parts.year!, month: parts.month! + 1, day: 1))!
+        monthLeft = nextMonth.timeIntervalSince1970 - t
+    }
+
+    /// The first instant of the month `date` falls in.
+    public static func monthStart(_ date: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
+    }
+}
+
+/// SPEC §5 and §16's refusals, in OpenAI's shapes, with the headers the OpenAI SDKs read.
+public enum LimitRefusal {
+    /// Over the RPM or TPM limit: retried by the SDKs after `retry-after`.
+    public static func rate(_ kind: String, limit: Int, used: Int, requested: Int, retryAfter: Double) -> GatewayError {
+        let seconds = max(1, Int(retryAfter.rounded(.up)))
+        let what = kind == "requests" ? "requests per min (RPM)" : "tokens per min (TPM)"
+        return GatewayError(
+            status: 429,
+            body: .init(
+                message: "Rate limit reached on \(what): Limit \(limit), Used \(used), Requested \(requested). Please try again in \(seconds)s.",
+                type: kind, code: "rate_limit_exceeded"),
+            headers: ["retry-after": "\(seconds)", "retry-after-ms": "\(Int((retryAfter * 1000).rounded(.up)))", "x-should-retry": "true"])
+    }
+
+    /// A request larger than the limit itself: it can never fit, so it is not worth retrying.
+    public static func neverFits(limit: Int, requested: Int) -> GatewayError {
+        GatewayError(
+            status: 429,
+            body: .init(
+                message: "Request too large for tokens per min (TPM): Limit \(limit), Requested \(requested).", type: "tokens",
+                code: "rate_limit_exceeded"),
+            headers: ["x-should-retry": "false"])
+    }
+
+    /// Over the daily or monthly budget: not retried (it resets with the window).
+    public static func budget(_ period: String, budget: Money, retryAfter: Double) -> GatewayError {
+        GatewayError(
+            status: 429,
+            body: .init(
+                message: "You exceeded your \(period) budget of \(budget.description) USD; it resets at the start of the next UTC \(period == "daily" ? "day" : "month").",
+                type: "insufficient_quota", code: "insufficient_quota"),
+            headers: ["x-should-retry": "false", "retry-after": "\(max(1, Int(retryAfter.rounded(.up))))"])
+    }
+
+    public static let unavailable = GatewayError(
+        status: 503,
+        body: .init(message: "Limits cannot be checked right now; try again shortly.", type: "api_error", code: "limits_unavailable"),
+        headers: ["retry-after": "1"])
+
+    /// `1m0s`, `12.5s`, `850ms`: Go durations, as OpenAI's `x-ratelimit-reset-*` headers are.
+    public static func goDuration(_ seconds: Double) -> String {
+        let ms = max(0, Int((seconds * 1000).rounded(.up)))
+        if ms < 1000 { return "\(ms)ms" }
+        let minutes = ms / 60_000
+        let rest = Double(ms % 60_000) / 1000
+        let restText = rest == rest.rounded() ? "\(Int(rest))s" : String(format: "%.3gs", rest)
+        return minutes > 0 ? "\(minutes)m\(restText)" : restText
+    }
+}
