@@ -875,3 +875,30 @@ def test_same_conversation_meters_identically_through_chat_and_messages(fake):
             assert {k: messages_row[k] for k in keys} == {k: chat_row[k] for k in keys}
             assert messages_row["cost_units"] == cost_units(messages_row["tokens_in"], messages_row["tokens_out"], 0, 0, "1.00", "2.00") > 0
             assert (m.usage.input_tokens, m.usage.output_tokens) == (chat_row["tokens_in"], chat_row["tokens_out"])
+
+
+# --- limits (SPEC §16) ---------------------------------------------------------------------------------------------
+
+def test_limits_hold_for_messages_as_for_chat(gateway):
+    """A tenant with a request-per-minute limit gets `x-ratelimit-*` headers on `/v1/messages` (plain and streamed), and
+    the request over it a 429 `rate_limit_error` with `retry-after`; a chat completion counts against the same limit."""
+    def graphql(query):
+        r = httpx.post(root(gateway) + "/graphql", json={"query": query}, headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=10)
+        assert r.status_code == 200 and "errors" not in r.json(), r.text
+        return r.json()["data"]
+    created = graphql('mutation { createTenant(name: "limited") { tenant { id } apiKey } }')["createTenant"]
+    graphql('mutation { setTenantLimits(id: "%s", limits: { requestsPerMinute: 3 }) { id } }' % created["tenant"]["id"])
+    key = created["apiKey"]
+    body = {"model": "stub/echo", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    first = post(gateway, "/v1/messages", body, key=key)
+    assert first.status_code == 200
+    assert (first.headers["x-ratelimit-limit-requests"], first.headers["x-ratelimit-remaining-requests"]) == ("3", "2")
+    second = post(gateway, "/v1/messages", {**body, "stream": True}, key=key)
+    assert second.status_code == 200 and second.headers["x-ratelimit-remaining-requests"] == "1"
+    check_events(parse_frames(second.content))
+    chat = httpx.post(root(gateway) + "/v1/chat/completions", json={"model": "stub/echo", "messages": body["messages"]},
+                      headers={"authorization": f"Bearer {key}"}, timeout=10)
+    assert chat.status_code == 200 and chat.headers["x-ratelimit-remaining-requests"] == "0"
+    refused = post(gateway, "/v1/messages", body, key=key)
+    assert refused.status_code == 429 and refused.headers["retry-after"]
+    assert refused.json()["type"] == "error" and refused.json()["error"]["type"] == "rate_limit_error"

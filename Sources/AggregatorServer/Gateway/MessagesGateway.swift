@@ -17,14 +17,32 @@ struct MessagesGateway: Sendable {
         case stream(ChunkStream)
     }
 
-    /// Tries each target of the request's model in turn, falling over on connection errors, timeouts, 429 and 5xx
-    /// before any byte reached the client. A refusal that ends the search is metered as a failed job and thrown:
-    /// Claude's as it came (`ClaudeRefusal`), any other as the gateway's error.
+    /// Reserves the request against the tenant's limits under its job id (SPEC §16, as the chat path does), then
+    /// tries each target of the request's model in turn, falling over on connection errors, timeouts, 429 and 5xx
+    /// before any byte reached the client. A refusal that ends the search is metered as a failed job, its reservation
+    /// released, and thrown: Claude's as it came (`ClaudeRefusal`), any other as the gateway's error. Whoever meters
+    /// an answer settles its reservation (`ChatGateway.settle`).
     func open(
-        _ request: AnthropicMessagesRequest, clientHeaders: [(String, String)], tenantID: UUID, requestID: String, started: Date,
-        timing: RequestTiming, logger: Logger
+        _ request: AnthropicMessagesRequest, clientHeaders: [(String, String)], tenantID: UUID, jobID: UUID, requestID: String,
+        started: Date, timing: RequestTiming, logger: Logger
     ) async throws -> (Answer, ResolvedTarget) {
         let targets = try await chat.catalog.resolve(request.model)
+        let ticket = try await chat.reserve(request.chat, targets: targets, tenantID: tenantID, key: jobID.lowercasedText)
+        timing.limitHeaders = ticket?.headers ?? []
+        do {
+            return try await open(
+                request, targets: targets, clientHeaders: clientHeaders, tenantID: tenantID, requestID: requestID, started: started,
+                timing: timing, logger: logger)
+        } catch {
+            if ticket != nil { await chat.settle(key: jobID.lowercasedText, nil) }
+            throw error
+        }
+    }
+
+    private func open(
+        _ request: AnthropicMessagesRequest, targets: [ResolvedTarget], clientHeaders: [(String, String)], tenantID: UUID, requestID: String,
+        started: Date, timing: RequestTiming, logger: Logger
+    ) async throws -> (Answer, ResolvedTarget) {
         for (i, target) in targets.enumerated() {
             timing.answered(provider: target.provider.name, model: target.model)
             let asked = ContinuousClock.now

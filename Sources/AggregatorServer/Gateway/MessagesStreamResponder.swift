@@ -16,6 +16,8 @@ struct MessagesStreamResponder: Sendable {
     struct Origin: Sendable {
         var request: AnthropicMessagesRequest
         var tenantID: UUID
+        /// The job's id, also the key of its reservation against the tenant's limits.
+        var jobID: UUID
         var started: Date
         var target: ResolvedTarget
         var timing: RequestTiming
@@ -91,9 +93,10 @@ struct MessagesStreamResponder: Sendable {
             let usage =
                 relay.usage ?? gateway.estimate(meter.request.chat, output: relay.producedText, reported: relay.usageSoFar)
             let failure = clientGone ? "client disconnected" : upstreamFailure?.kind
-            gateway.record(
+            let generation = gateway.record(
                 tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: relay.output, error: failure,
-                usage: usage, started: meter.started)
+                usage: usage, started: meter.started, jobID: meter.jobID)
+            await gateway.settle(key: meter.jobID.lowercasedText, generation)
             if clientGone { return nil }
             if let upstreamFailure {
                 gateway.metrics?.upstreamError(provider: meter.target.provider.name, upstreamFailure)
@@ -143,9 +146,10 @@ struct MessagesStreamResponder: Sendable {
                 usage = gateway.estimate(meter.request.chat, output: tap.output, reported: tap.reportedUsage)
             }
             let failure = clientGone ? "client disconnected" : upstreamFailure?.kind ?? tap.streamError.map { "error in stream: \($0.prefix(200))" }
-            gateway.record(
+            let generation = gateway.record(
                 tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: tap.output, error: failure, usage: usage,
-                started: meter.started)
+                started: meter.started, jobID: meter.jobID)
+            await gateway.settle(key: meter.jobID.lowercasedText, generation)
             guard !clientGone, let upstreamFailure else { return nil }
             gateway.metrics?.upstreamError(provider: meter.target.provider.name, upstreamFailure)
             logger.warning("stream failed after it began", metadata: ["error": "\(upstreamFailure.kind)"])
@@ -174,6 +178,9 @@ struct MessagesStreamResponder: Sendable {
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-cache"
         headers[.aggregatorProvider] = meter.target.provider.name
+        for (name, value) in meter.timing.limitHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
         meter.timing.markStreamed()
         let clock = ContinuousClock.now - .seconds(Date().timeIntervalSince(meter.started))
         let metrics = gateway.metrics

@@ -17,10 +17,12 @@ struct MessagesRoute {
         let tenantID = try Self.tenantID(context)
         let messages = try await read(request, requireMaxTokens: true)
         let started = Date()
+        let jobID = RandomPool.uuid()
         let (answer, target) = try await gateway.open(
-            messages, clientHeaders: Self.forwardedHeaders(request), tenantID: tenantID, requestID: context.requestID, started: started,
-            timing: context.timing, logger: context.logger)
-        let meter = MessagesStreamResponder.Origin(request: messages, tenantID: tenantID, started: started, target: target, timing: context.timing)
+            messages, clientHeaders: Self.forwardedHeaders(request), tenantID: tenantID, jobID: jobID, requestID: context.requestID,
+            started: started, timing: context.timing, logger: context.logger)
+        let meter = MessagesStreamResponder.Origin(
+            request: messages, tenantID: tenantID, jobID: jobID, started: started, target: target, timing: context.timing)
         let streams = MessagesStreamResponder(gateway: gateway.chat, pingInterval: pingInterval)
         switch answer {
         case .stream(let chunks):
@@ -33,11 +35,13 @@ struct MessagesRoute {
             let message = completion.choices.first?.message
             let output = message.map(ChatGateway.outputText)
             let usage = completion.usage ?? gateway.chat.estimate(messages.chat, output: output ?? "")
-            gateway.chat.record(
-                tenantID: tenantID, target: target, request: messages.chat, output: output, error: nil, usage: usage, started: started)
+            let generation = gateway.chat.record(
+                tenantID: tenantID, target: target, request: messages.chat, output: output, error: nil, usage: usage, started: started,
+                jobID: jobID)
+            await gateway.chat.settle(key: jobID.lowercasedText, generation)
             let body = AnthropicMessagesAnswer.encode(
                 completion, id: AnthropicMessagesAnswer.messageID(requestID: context.requestID), usage: usage)
-            return Self.json(body, provider: target.provider.name)
+            return Self.json(body, provider: target.provider.name, limitHeaders: context.timing.limitHeaders)
         }
     }
 
@@ -54,17 +58,20 @@ struct MessagesRoute {
         do {
             body = try await answer.collect()
         } catch let error as UpstreamError {
-            gateway.chat.record(
+            let generation = gateway.chat.record(
                 tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: nil, error: error.kind, usage: nil,
-                started: meter.started)
+                started: meter.started, jobID: meter.jobID)
+            await gateway.chat.settle(key: meter.jobID.lowercasedText, generation)
             throw GatewayError.upstream(error, provider: meter.target.provider.name)
         }
         var tap = ClaudeUsageTap()
         tap.read(answer: body)
-        gateway.chat.record(
+        let generation = gateway.chat.record(
             tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: tap.output, error: nil,
-            usage: tap.reportedUsage ?? gateway.chat.estimate(meter.request.chat, output: tap.output), started: meter.started)
-        var response = Self.json(body, provider: meter.target.provider.name)
+            usage: tap.reportedUsage ?? gateway.chat.estimate(meter.request.chat, output: tap.output), started: meter.started,
+            jobID: meter.jobID)
+        await gateway.chat.settle(key: meter.jobID.lowercasedText, generation)
+        var response = Self.json(body, provider: meter.target.provider.name, limitHeaders: meter.timing.limitHeaders)
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }
@@ -98,10 +105,13 @@ struct MessagesRoute {
         return headers
     }
 
-    private static func json(_ body: [UInt8], provider: String) -> Response {
+    private static func json(_ body: [UInt8], provider: String, limitHeaders: [(String, String)] = []) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.aggregatorProvider] = provider
+        for (name, value) in limitHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
