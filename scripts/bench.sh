@@ -5,7 +5,8 @@
 # For scale, the same load also goes through a bare Hummingbird + AsyncHTTPClient pass-through (no auth,
 # parsing or metering): the floor for any Swift gateway on this machine.
 # Prints requests/s, p50/p99 latency, the added latency (p50 and p99) over the upstream's own, CPU time per
-# request and peak RSS.
+# request and peak RSS. The Anthropic Messages API (`/v1/messages`) gets rows of its own next to the chat path's in
+# the same run: passed through to Claude (the bench upstream speaks Anthropic too) and translated to OpenAI.
 # NIO_SINGLETON_GROUP_LOOP_COUNT=N (SwiftNIO's own variable) sets the event loops of all three processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,8 @@ bare_pid=$!
 (
   cd "$work"
   export API_PORT=$GW_PORT DATABASE_URL="sqlite://$work/bench.sqlite" OPENAI_API_KEY=sk-bench \
-    OPENAI_BASE_URL="http://127.0.0.1:$UP_PORT/v1" MODEL_ROUTES="bench=openai/gpt-4o-mini" LOG_LEVEL=warning
+    OPENAI_BASE_URL="http://127.0.0.1:$UP_PORT/v1" ANTHROPIC_API_KEY=sk-bench ANTHROPIC_BASE_URL="http://127.0.0.1:$UP_PORT" \
+    MODEL_ROUTES="bench=openai/gpt-4o-mini;bench-claude=claude/claude-bench" LOG_LEVEL=warning
   exec "$OLDPWD/.build/release/aggregator" serve >"$work/gateway.out" 2>"$work/gateway.log"
 ) &
 gw_pid=$!
@@ -84,11 +86,11 @@ to_ms() { # wrk prints 812.00us, 1.23ms or 2.01s
 }
 
 printf '\n%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' mode target conns "req/s" "p50 ms" "p99 ms" "added p50" "added p99" "cpu µs/req"
-# measure NAME PID PORT BODY CONNECTIONS DIRECT_P50 DIRECT_P99: one row for a server in front of the upstream.
+# measure NAME PID PORT BODY CONNECTIONS DIRECT_P50 DIRECT_P99 [PATH]: one row for a server in front of the upstream.
 measure() {
-  local name=$1 pid=$2 port=$3 body=$4 conns=$5 direct_p50=$6 direct_p99=$7 before after rps p50 p99 reqs cpu added added99
+  local name=$1 pid=$2 port=$3 body=$4 conns=$5 direct_p50=$6 direct_p99=$7 path=${8:-/v1/chat/completions} before after rps p50 p99 reqs cpu added added99
   before=$(cpu_ticks "$pid")
-  read -r rps p50 p99 reqs <<<"$(run "http://127.0.0.1:$port/v1/chat/completions" "$body" "$conns")"
+  read -r rps p50 p99 reqs <<<"$(run "http://127.0.0.1:$port$path" "$body" "$conns")"
   after=$(cpu_ticks "$pid")
   cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$reqs" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
   added=$(awk -v g="$p50" -v d="$direct_p50" 'BEGIN { printf "%.3f", g - d }')
@@ -102,6 +104,26 @@ for mode in plain stream; do
     printf '%-7s %-8s %5s %10s %9s %9s\n' "$mode" upstream "$conns" "$d_rps" "$d_p50" "$d_p99"
     measure bare "$bare_pid" "$BARE_PORT" "$body" "$conns" "$d_p50" "$d_p99"
     measure gateway "$gw_pid" "$GW_PORT" "$body" "$conns" "$d_p50" "$d_p99"
+  done
+done
+
+# The Anthropic Messages API: the same answer through `/v1/messages` — passed through to Claude (`claude`, added
+# latency over the upstream's own `/v1/messages`) and translated to OpenAI (`to-oai`) — and through
+# `/v1/chat/completions` (`chat`), interleaved so that all three see the same machine.
+msg_claude_plain='{"model":"bench-claude","max_tokens":256,"system":"You are terse.","messages":[{"role":"user","content":"Say something about foxes."}]}'
+msg_claude_stream='{"model":"bench-claude","max_tokens":256,"stream":true,"system":"You are terse.","messages":[{"role":"user","content":"Say something about foxes."}]}'
+printf '\n%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' mode messages conns "req/s" "p50 ms" "p99 ms" "added p50" "added p99" "cpu µs/req"
+for mode in plain stream; do
+  chat_body=$body_plain; claude_body=$msg_claude_plain
+  [ "$mode" = stream ] && chat_body=$body_stream && claude_body=$msg_claude_stream
+  openai_body=${claude_body/bench-claude/bench}
+  for conns in 1 16 64; do
+    read -r d_rps d_p50 d_p99 _ <<<"$(run "http://127.0.0.1:$UP_PORT/v1/messages" "$claude_body" "$conns")"
+    printf '%-7s %-8s %5s %10s %9s %9s\n' "$mode" upstream "$conns" "$d_rps" "$d_p50" "$d_p99"
+    measure claude "$gw_pid" "$GW_PORT" "$claude_body" "$conns" "$d_p50" "$d_p99" /v1/messages
+    read -r d_rps d_p50 d_p99 _ <<<"$(run "http://127.0.0.1:$UP_PORT/v1/chat/completions" "$chat_body" "$conns")"
+    measure chat "$gw_pid" "$GW_PORT" "$chat_body" "$conns" "$d_p50" "$d_p99"
+    measure to-oai "$gw_pid" "$GW_PORT" "$openai_body" "$conns" "$d_p50" "$d_p99" /v1/messages
   done
 done
 

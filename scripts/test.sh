@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything `make test` runs: Swift tests (unit, live HTTP, store contract on SQLite and PostgreSQL, Redis client
-# against a real redis-server), then the OpenAI Python SDK conformance test against the real binary.
+# against a real redis-server), then the OpenAI and Anthropic Python SDK conformance tests against the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +20,8 @@ export TEST_REDIS_URL
 # Python SDK for the conformance test and Playwright (driving Debian's Chromium) for the dashboard's browser
 # tests, in a local virtual environment.
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/python -c 'import openai, pytest, websockets, gql, requests, prometheus_client, yaml, playwright, axe_playwright_python' 2>/dev/null \
-  || .venv/bin/pip install -q openai pytest websockets 'gql[requests,websockets]' prometheus_client pyyaml playwright axe-playwright-python
+.venv/bin/python -c 'import openai, anthropic, pytest, websockets, gql, requests, prometheus_client, yaml, playwright, axe_playwright_python' 2>/dev/null \
+  || .venv/bin/pip install -q openai anthropic pytest websockets 'gql[requests,websockets]' prometheus_client pyyaml playwright axe-playwright-python
 
 swift build --build-tests
 # Swift Testing prints a line per test start; the screen gets the results and the summary, the log everything.

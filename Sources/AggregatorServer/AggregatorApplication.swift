@@ -236,10 +236,16 @@ extension AggregatorApplication {
         router.get("/healthz") { request, context in health.alive(request, context: context) }
         router.get("/readyz") { request, context in await health.ready(request, context: context) }
         router.get("/health") { request, context in await health.details(request, context: context) }
+        // Claude Code probes its gateway with `HEAD /` before it starts.
+        router.head("/") { _, _ in Response(status: .ok) }
 
         let v1 = router.group("/v1").add(middleware: AuthMiddleware(authenticator: authenticator))
         let chat = ChatCompletionsRoute(gateway: gateway, maxRequestBytes: config.maxRequestBytes)
         v1.post("/chat/completions") { request, context in try await chat.handle(request, context: context) }
+        let messages = MessagesRoute(
+            gateway: MessagesGateway(chat: gateway), maxRequestBytes: config.maxRequestBytes, pingInterval: config.messagesPingInterval)
+        v1.post("/messages") { request, context in try await messages.handle(request, context: context) }
+        v1.post("/messages/count_tokens") { request, context in try await messages.countTokens(request, context: context) }
         let models = ModelsRoute(catalog: catalog)
         v1.get("/models") { request, context in try await models.list(request, context: context) }
         v1.get("/models/**") { request, context in try await models.one(request, context: context) }

@@ -9,6 +9,8 @@ import NIOPosix
 ///
 /// `aggregator-bench-upstream PORT`: a fast fake OpenAI upstream. It answers every chat completion with a fixed
 /// body, or a fixed SSE stream (text chunks, finish chunk, usage chunk, `[DONE]`) when the request asks to stream.
+/// It is a fake Anthropic upstream too: `POST /v1/messages` answers the same text as a Messages answer, or as
+/// Anthropic's event stream (`message_start`, a text block word by word, `message_delta`, `message_stop`).
 ///
 /// `aggregator-bench-upstream PORT --passthrough URL`: the floor for a Swift gateway on this machine, a bare
 /// Hummingbird + AsyncHTTPClient pass-through with Swift concurrency on NIO's event loops and one upstream client per
@@ -40,6 +42,24 @@ let streamParts: [ByteBuffer] =
     ]
 let streamMarker = Array(#""stream":true"#.utf8)
 
+let message = ByteBuffer(
+    string: #"{"id":"msg_bench","type":"message","role":"assistant","model":"claude-bench","content":[{"type":"text","text":"The quick brown fox jumps over the lazy dog."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":10}}"#
+)
+func event(_ type: String, _ data: String) -> ByteBuffer { ByteBuffer(string: "event: \(type)\ndata: \(data)\n\n") }
+let messageParts: [ByteBuffer] =
+    [
+        event(
+            "message_start",
+            #"{"type":"message_start","message":{"id":"msg_bench","type":"message","role":"assistant","model":"claude-bench","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}"#),
+        event("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+    ]
+    + words.map { event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\#($0)"}}"#) }
+    + [
+        event("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
+        event("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":10}}"#),
+        event("message_stop", #"{"type":"message_stop"}"#),
+    ]
+
 let router = Router()
 router.post("/v1/chat/completions") { request, _ -> Response in
     let body = try await request.body.collect(upTo: 1 << 20)
@@ -53,6 +73,18 @@ router.post("/v1/chat/completions") { request, _ -> Response in
             })
     }
     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion))
+}
+router.post("/v1/messages") { request, _ -> Response in
+    let body = try await request.body.collect(upTo: 1 << 20)
+    if body.readableBytesView.firstRange(of: streamMarker) != nil {
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8"],
+            body: ResponseBody { writer in
+                for part in messageParts { try await writer.write(part) }
+                try await writer.finish(nil)
+            })
+    }
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: message))
 }
 router.get("/v1/models") { _, _ in
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"openai"}]}"#)))

@@ -23,7 +23,17 @@ Error fixtures:
     tokens);
   - a model containing `parallel`, offered tools on the user's turn, gets the two-tool-call fixture;
   - a model `flaky-N-NAME` answers the provider's 503 error fixture to its first N requests (counted per model),
-    then as usual.
+    then as usual;
+  - a model containing `length` answers a reply cut by its token limit (`finish_reason`/`done_reason` `length`,
+    Claude `max_tokens`);
+  - a model containing `noargs`, offered tools on the user's turn, calls a tool without arguments (OpenAI-shaped
+    servers that stream `arguments:""` and nothing more; Ollama's `arguments:{}`);
+  - a model containing `texttool`, offered tools on the user's turn, answers text and then a tool call (OpenAI);
+  - a model containing `finishstop`, offered tools on the user's turn, calls a tool but says `finish_reason: "stop"`, as
+    some OpenAI-compatible servers do (OpenAI);
+  - a model containing `streamerror`, streamed, fails mid-stream with the provider's in-stream error;
+  - with `cut` in an OpenAI or Ollama model, the stream stops after its first two pieces and the connection drops.
+Claude's `POST /v1/messages/count_tokens` answers `count_tokens.json` (or the `error-NNN` fixture).
 Streams go out with `Transfer-Encoding: chunked` on a kept-alive HTTP/1.1 connection.
 """
 import json
@@ -97,6 +107,22 @@ PARALLEL_FILES = {
 }
 
 
+# A tool called without arguments: (plain, streamed).
+NOARGS_FILES = {
+    "openai": ("completion-tool-no-arguments.json", "stream-tool-no-arguments.sse"),
+    "claude": ("response_tool_no_arguments.json", "stream_tool_no_arguments.sse"),
+    "ollama": ("chat-tool-no-arguments.json", "chat-stream-empty-arguments.ndjson"),
+}
+# A reply cut by its token limit: (plain, streamed).
+LENGTH_FILES = {
+    "openai": ("completion-length.json", "stream-length.sse"),
+    "claude": ("response_max_tokens.json", "stream_max_tokens.sse"),
+    "ollama": ("chat-length.json", "chat-stream-length.ndjson"),
+}
+# A stream that fails after it began.
+STREAM_ERROR_FILES = {"openai": "stream-error.sse", "claude": "stream_overloaded_error.sse", "ollama": "chat-stream-error.ndjson"}
+
+
 def choose_chat_fixture(provider, body):
     """(file name, streamed) for a chat request."""
     stream = body.get("stream") is True
@@ -113,6 +139,16 @@ def choose_chat_fixture(provider, body):
         return "stream_cache_usage.sse", True
     if tool_turn and "parallel" in str(body.get("model", "")):
         return PARALLEL_FILES[provider][1 if stream else 0], stream
+    if tool_turn and "noargs" in model:
+        return NOARGS_FILES[provider][1 if stream else 0], stream
+    if tool_turn and "finishstop" in model and provider == "openai":
+        return ("stream-tool-call-finish-stop.sse" if stream else "completion-tool-call-finish-stop.json"), stream
+    if tool_turn and "texttool" in model and provider == "openai":
+        return ("stream-text-then-tool.sse" if stream else "completion-text-then-tool.json"), stream
+    if "length" in model:
+        return LENGTH_FILES[provider][1 if stream else 0], stream
+    if stream and "streamerror" in model:
+        return STREAM_ERROR_FILES[provider], True
     text, tool, stream_text, stream_tool = CHAT_FILES[provider]
     if stream:
         return (stream_tool if tool_turn else stream_text), True
@@ -275,6 +311,11 @@ class FakeUpstream:
                 if path.startswith("/fail/"):
                     return self._send_error_fixture(self._which(path[len("/fail"):]), 500)
                 provider = self._which(path)
+                if provider == "claude" and path == "/v1/messages/count_tokens" and isinstance(entry["body"], dict):
+                    model = str(entry["body"].get("model", ""))
+                    if model.startswith("error-") and model[len("error-"):].isdigit():
+                        return self._send_error_fixture(provider, int(model[len("error-"):]))
+                    return self._send_whole(200, read_fixture("claude", "count_tokens.json"))
                 known = {"openai": path.endswith("/chat/completions"), "claude": path == "/v1/messages",
                          "ollama": path == "/api/chat"}
                 if not known[provider] or not isinstance(entry["body"], dict):
@@ -295,8 +336,13 @@ class FakeUpstream:
                 if not streamed:
                     return self._send_whole(200, raw_fixture)
                 if provider == "ollama":
-                    return self._send_stream(ndjson_lines(raw_fixture), "application/x-ndjson")
+                    lines = ndjson_lines(raw_fixture)
+                    if "cut" in model:
+                        return self._send_stream(lines[:2], "application/x-ndjson", cut=True)
+                    return self._send_stream(lines, "application/x-ndjson")
                 events = sse_events(raw_fixture)
+                if provider == "openai" and "cut" in model:
+                    return self._send_stream(events[:2], "text/event-stream; charset=utf-8", cut=True)
                 if provider == "claude" and "cut" in model:
                     first_delta = next(i for i, e in enumerate(events) if b"content_block_delta" in e)
                     return self._send_stream(events[:first_delta + 1], "text/event-stream; charset=utf-8", cut=True)

@@ -26,6 +26,9 @@ public struct AppConfig: Sendable {
     public var routes: [ModelRoute] = []
     public var upstreamTimeout: Duration = .seconds(120)
     public var maxRequestBytes = 10_485_760
+    /// `/v1/messages` streams from a translated provider send a `ping` after this long without an event
+    /// (`MESSAGES_PING_MS`), as Anthropic does, so proxies and clients do not take a slow model for a dead one.
+    public var messagesPingInterval: Duration = .seconds(10)
     /// Bounds on each GraphQL document (`GRAPHQL_MAX_*`).
     public var graphQLLimits = QueryLimits()
     public var storePrompts = true
@@ -133,6 +136,7 @@ public struct AppConfig: Sendable {
         }
         upstreamTimeout = .seconds(try int("UPSTREAM_TIMEOUT_SECONDS", default: 120, range: 1...86_400))
         maxRequestBytes = try int("MAX_REQUEST_BYTES", default: 10_485_760, range: 1...1_073_741_824)
+        messagesPingInterval = .milliseconds(try int("MESSAGES_PING_MS", default: 10_000, range: 10...3_600_000))
         storePrompts = try bool("STORE_PROMPTS", default: true)
         metricsEnabled = try bool("METRICS_ENABLED", default: true)
         jobs.concurrency = try int("WORKER_CONCURRENCY", default: 8, range: 1...1024)

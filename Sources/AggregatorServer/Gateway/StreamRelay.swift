@@ -17,6 +17,17 @@ struct StreamRelay {
 
     /// Observes a chunk; returns the SSE frame to send, or nil when the client should not see it.
     mutating func frame(for chunk: ChatCompletionChunk) -> [UInt8]? {
+        observe(chunk)
+        var outgoing = chunk
+        if !wantsUsage {
+            if chunk.choices.isEmpty { return nil }
+            outgoing.usage = nil
+        }
+        return ServerSentEvent.dataFrame { outgoing.write(to: &$0, usageField: wantsUsage) }
+    }
+
+    /// Follows a chunk: its text, tool calls and usage.
+    mutating func observe(_ chunk: ChatCompletionChunk) {
         if model == nil, !chunk.model.isEmpty { model = chunk.model }
         if let usage = chunk.usage { self.usage = usage }
         if let soFar = chunk.usageSoFar { usageSoFar = soFar }
@@ -30,12 +41,6 @@ struct StreamRelay {
                 toolCalls[call.index] = entry
             }
         }
-        var outgoing = chunk
-        if !wantsUsage {
-            if chunk.choices.isEmpty { return nil }
-            outgoing.usage = nil
-        }
-        return ServerSentEvent.dataFrame { outgoing.write(to: &$0, usageField: wantsUsage) }
     }
 
     /// What the stream produced, as stored in the job row.

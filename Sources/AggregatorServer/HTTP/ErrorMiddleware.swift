@@ -1,27 +1,35 @@
 import AggregatorCore
+import AggregatorProviders
 import AggregatorWire
 import HTTPTypes
 import Hummingbird
 
 /// The one place errors become responses: `GatewayError` as the OpenAI error body, Hummingbird's own
 /// errors (unknown route, wrong method) in the same format, anything else as a 500 that reveals nothing.
-/// Also stamps `x-request-id` on every response.
+/// The Anthropic Messages API gets the same errors in Anthropic's body (`AnthropicErrors`), and Claude's own
+/// refusal of a passed-through request as Claude sent it. Also stamps `x-request-id` on every response.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
+        let anthropic = AnthropicErrors.apply(to: request)
+        func answer(_ error: GatewayError) -> Response {
+            anthropic ? AnthropicErrors.response(error, requestID: context.requestID) : Self.response(error)
+        }
         do {
             response = try await next(request, context)
         } catch let error as GatewayError {
-            response = Self.response(error)
+            response = answer(error)
+        } catch let refusal as ClaudeRefusal {
+            response = anthropic ? AnthropicErrors.response(refusal) : Self.response(.upstream(refusal.error, provider: "claude"))
         } catch let error as HTTPError {
-            response = Self.response(Self.gatewayError(status: error.status, message: error.body))
+            response = answer(Self.gatewayError(status: error.status, message: error.body))
         } catch let error as any HTTPResponseError {
-            response = Self.response(Self.gatewayError(status: error.status, message: nil))
+            response = answer(Self.gatewayError(status: error.status, message: nil))
         } catch {
             context.logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
-            response = Self.response(.internalError())
+            response = answer(.internalError())
         }
         response.headers[.requestID] = context.requestID
         return response

@@ -87,7 +87,7 @@ final class GatewayMetrics: Sendable {
     }
 
     enum Operation: String, CaseIterable, Sendable {
-        case chat, stream, graphql
+        case chat, messages, stream, graphql
     }
 
     /// The `model` label: the model itself when the price table prices it (exactly, by prefix or by the

@@ -40,6 +40,7 @@ struct MetricsMiddleware: RouterMiddleware {
     static func operation(path: String, method: HTTPRequest.Method) -> GatewayMetrics.Operation? {
         switch path {
         case "/v1/chat/completions": .chat
+        case "/v1/messages": method == .post ? .messages : nil
         case "/stream", "/stream/": method == .post ? .stream : nil
         case "/graphql", "/graphql/": .graphql
         default: nil

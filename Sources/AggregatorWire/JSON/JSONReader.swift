@@ -49,6 +49,15 @@ public struct JSONReader {
         return value
     }
 
+    /// The offset of the next value (whitespace before it skipped): with the offset after reading it, the value's
+    /// exact bytes in the text (a pass-through rewrites one member and keeps every other byte).
+    public var position: Int {
+        mutating get {
+            skipWhitespace()
+            return index
+        }
+    }
+
     /// Checks that only whitespace is left.
     public mutating func finish() throws {
         skipWhitespace()

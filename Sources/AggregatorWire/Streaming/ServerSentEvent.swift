@@ -48,6 +48,19 @@ public struct ServerSentEvent: Sendable, Hashable {
         return writer.bytes
     }
 
+    /// `event: <name>\ndata: <json>\n\n` (Anthropic's framing: every event named), written as `dataFrame` is.
+    public static func namedFrame(_ event: String, capacity: Int = 256, writing write: (inout JSONWriter) -> Void) -> [UInt8] {
+        var writer = JSONWriter(capacity: capacity)
+        writer.frameBytes(eventPrefix)
+        writer.frameBytes(Array(event.utf8))
+        writer.frameBytes([0x0A])
+        writer.frameBytes(dataPrefix)
+        write(&writer)
+        writer.frameBytes(frameEnd)
+        return writer.bytes
+    }
+
+    static let eventPrefix: [UInt8] = Array("event: ".utf8)
     static let dataPrefix: [UInt8] = Array("data: ".utf8)
     private static let frameEnd: [UInt8] = [0x0A, 0x0A]
     public static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)

@@ -1,0 +1,198 @@
+import AggregatorWire
+
+extension ClaudeWire {
+    /// A client's `POST /v1/messages` (or `/v1/messages/count_tokens`) body as the gateway reads it (SPEC §15):
+    /// the parts it can carry to an OpenAI-shaped provider, in the outbound direction's own types, plus where the
+    /// `model` value sits in the text so that a Claude pass-through rewrites it and nothing else.
+    ///
+    /// Blocks with no counterpart elsewhere (thinking, documents that are not plain text, server tools, …) and
+    /// unknown fields are left out, never refused (Claude Code sends beta fields freely).
+    struct Inbound: Sendable {
+        var model: String?
+        /// The bytes of the `model` value (quotes included) in the body.
+        var modelRange: Range<Int>?
+        var maxTokens: Int?
+        var system: [String] = []
+        var messages: [Message] = []
+        var tools: [Tool] = []
+        var toolChoice: ToolChoice?
+        var temperature: Double?
+        var topP: Double?
+        var stopSequences: [String] = []
+        var stream = false
+        var userID: String?
+    }
+}
+
+extension ClaudeWire.Inbound: JSONReadable {
+    init(reading r: inout JSONReader) throws {
+        self.init()
+        try r.readObject { r, key in
+            switch key {
+            case "model":
+                let start = r.position
+                model = try r.readString()
+                modelRange = start..<r.position
+            case "max_tokens": maxTokens = try r.readOptionalInt()
+            case "system": system = try Self.readSystem(&r)
+            case "messages": messages = try r.readArray(of: ClaudeWire.Message.self)
+            case "tools": tools = try Self.readTools(&r)
+            case "tool_choice": toolChoice = try r.readOptional(ClaudeWire.ToolChoice.self)
+            case "temperature": temperature = try Self.readNumber(&r, "temperature")
+            case "top_p": topP = try Self.readNumber(&r, "top_p")
+            case "stop_sequences": stopSequences = try r.readNull() ? [] : Self.readStrings(&r)
+            case "stream": stream = try r.readNull() ? false : r.readBool()
+            case "metadata":
+                if try r.readNull() { break }
+                try r.readObject { r, key in
+                    if key == "user_id" { userID = try r.readOptionalString() } else { try r.skipValue() }
+                }
+            default: try r.skipValue()
+            }
+        }
+    }
+
+    /// `system`: a string, or text blocks (their `cache_control` does not travel to other providers).
+    static func readSystem(_ r: inout JSONReader) throws -> [String] {
+        if try r.readNull() { return [] }
+        if !r.nextIsObject, let text = try? r.readString() { return text.isEmpty ? [] : [text] }
+        var texts: [String] = []
+        try r.readArray { r in
+            if case .text(let text)? = try ClaudeWire.Block.read(&r), !text.isEmpty { texts.append(text) }
+        }
+        return texts
+    }
+
+    /// Client tools; server tools (`web_search_…`, `bash_…`: a `type` and no `input_schema`) cannot run elsewhere.
+    static func readTools(_ r: inout JSONReader) throws -> [ClaudeWire.Tool] {
+        var tools: [ClaudeWire.Tool] = []
+        try r.readArray { r in
+            var name: String?, description: String?, schema: JSONValue?
+            try r.readObject { r, key in
+                switch key {
+                case "name": name = try r.readString()
+                case "description": description = try r.readOptionalString()
+                case "input_schema": schema = try r.readValue()
+                default: try r.skipValue()
+                }
+            }
+            guard let name else { throw JSONReader.Error("tools: every tool needs a name") }
+            if let schema { tools.append(ClaudeWire.Tool(name: name, description: description, inputSchema: schema)) }
+        }
+        return tools
+    }
+
+    static func readStrings(_ r: inout JSONReader) throws -> [String] {
+        var strings: [String] = []
+        try r.readArray { r in strings.append(try r.readString()) }
+        return strings
+    }
+
+    static func readNumber(_ r: inout JSONReader, _ name: String) throws -> Double? {
+        switch try r.readValue() {
+        case .null: return nil
+        case .int(let value): return Double(value)
+        case .double(let value): return value
+        default: throw JSONReader.Error("\(name): expected a number")
+        }
+    }
+}
+
+extension ClaudeWire.Message: JSONReadable {
+    init(reading r: inout JSONReader) throws {
+        var role: ClaudeWire.Role?
+        var content: [ClaudeWire.Block] = []
+        try r.readObject { r, key in
+            switch key {
+            case "role":
+                let raw = try r.readString()
+                guard let known = ClaudeWire.Role(rawValue: raw) else {
+                    throw JSONReader.Error("messages: role must be 'user' or 'assistant', not '\(raw)'")
+                }
+                role = known
+            case "content": content = try ClaudeWire.Block.readContent(&r)
+            default: try r.skipValue()
+            }
+        }
+        guard let role else { throw JSONReader.Error("messages: every message needs a role") }
+        self.init(role: role, content: content)
+    }
+}
+
+extension ClaudeWire.Block {
+    /// A message's or tool result's `content`: a string (one text block) or blocks.
+    static func readContent(_ r: inout JSONReader) throws -> [ClaudeWire.Block] {
+        if try r.readNull() { return [] }
+        if !r.nextIsObject, let text = try? r.readString() { return text.isEmpty ? [] : [.text(text)] }
+        var blocks: [ClaudeWire.Block] = []
+        try r.readArray { r in
+            if let block = try read(&r) { blocks.append(block) }
+        }
+        return blocks
+    }
+
+    /// One block, or nil for a kind other providers cannot take (thinking, redacted thinking, server tool
+    /// results, documents that are not plain text).
+    static func read(_ r: inout JSONReader) throws -> ClaudeWire.Block? {
+        var type: String?, text: String?, id: String?, name: String?, input: JSONValue?
+        var toolUseID: String?, content: [ClaudeWire.Block] = [], isError = false, source: JSONValue?
+        try r.readObject { r, key in
+            switch key {
+            case "type": type = try r.readString()
+            case "text": text = try r.readOptionalString()
+            case "id": id = try r.readOptionalString()
+            case "name": name = try r.readOptionalString()
+            case "input": input = try r.readValue()
+            case "tool_use_id": toolUseID = try r.readOptionalString()
+            case "content": content = try readContent(&r)
+            case "is_error": isError = try r.readNull() ? false : r.readBool()
+            case "source": source = try r.readValue()
+            default: try r.skipValue()
+            }
+        }
+        switch type {
+        case "text"?:
+            return .text(text ?? "")
+        case "image"?:
+            switch source?["type"]?.stringValue {
+            case "base64"?:
+                guard let media = source?["media_type"]?.stringValue, let data = source?["data"]?.stringValue else { return nil }
+                return .image(.base64(mediaType: media, data: data))
+            case "url"?:
+                return source?["url"]?.stringValue.map { ClaudeWire.Block.image(.url($0)) }
+            default: return nil
+            }
+        case "document"?:
+            // A plain-text document reads as its text; PDFs and files have no counterpart elsewhere.
+            guard source?["type"]?.stringValue == "text", let data = source?["data"]?.stringValue else { return nil }
+            return .text(data)
+        case "tool_use"?:
+            guard let id, let name else { throw JSONReader.Error("messages: a tool_use block needs an id and a name") }
+            return .toolUse(id: id, name: name, input: input ?? .object(JSONObject()))
+        case "tool_result"?:
+            guard let toolUseID else { throw JSONReader.Error("messages: a tool_result block needs a tool_use_id") }
+            return .toolResult(toolUseID: toolUseID, content: content, isError: isError)
+        case nil: throw JSONReader.Error("messages: a content block has no type")
+        default: return nil
+        }
+    }
+}
+
+extension ClaudeWire.ToolChoice: JSONReadable {
+    init(reading r: inout JSONReader) throws {
+        var type: String?, name: String?, disable: Bool?
+        try r.readObject { r, key in
+            switch key {
+            case "type": type = try r.readString()
+            case "name": name = try r.readOptionalString()
+            case "disable_parallel_tool_use": disable = try r.readNull() ? nil : r.readBool()
+            default: try r.skipValue()
+            }
+        }
+        guard let type, ["auto", "any", "tool", "none"].contains(type) else {
+            throw JSONReader.Error("tool_choice: type must be 'auto', 'any', 'tool' or 'none'")
+        }
+        if type == "tool", name == nil { throw JSONReader.Error("tool_choice: a 'tool' choice needs a name") }
+        self.init(type: type, name: name, disableParallelToolUse: disable)
+    }
+}

@@ -1,0 +1,130 @@
+import AggregatorCore
+import AggregatorProviders
+import AggregatorWire
+import Foundation
+import Testing
+
+/// The Anthropic Messages API read from a client and answered to it (SPEC §15): the request as the chat path sends it,
+/// the body a Claude target gets, and the exact events an OpenAI-shaped stream becomes.
+@Suite struct AnthropicInboundTests {
+    static func read(_ json: String, requireMaxTokens: Bool = true) throws -> AnthropicMessagesRequest {
+        try AnthropicMessagesRequest(body: Array(json.utf8), requireMaxTokens: requireMaxTokens)
+    }
+
+    @Test func claudeBodyKeepsEveryByteButTheModel() throws {
+        let body = """
+            { "max_tokens" : 10,  "model" :  "claude/x",\n "system":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}],
+              "messages":[{"role":"user","content":"caf\\u00e9"}], "thinking":{"type":"adaptive"}, "x-unknown": [1, 2.50] }
+            """
+        let request = try Self.read(body)
+        #expect(request.model == "claude/x")
+        #expect(String(decoding: request.body(model: "claude-\"q\""), as: UTF8.self) == body.replacingOccurrences(of: #""claude/x""#, with: #""claude-\"q\"""#))
+    }
+
+    @Test func conversationBecomesTheChatPathsRequest() throws {
+        let request = try Self.read(
+            """
+            {"model":"m","max_tokens":64,"system":[{"type":"text","text":"one"},{"type":"text","text":"two"}],
+             "stop_sequences":["END"],"temperature":0.2,"metadata":{"user_id":"u1"},
+             "tools":[{"name":"get_time","input_schema":{"type":"object"}},{"type":"web_search_20250305","name":"web_search"}],
+             "tool_choice":{"type":"tool","name":"get_time","disable_parallel_tool_use":true},
+             "messages":[
+               {"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA=="}}]},
+               {"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"s"},{"type":"text","text":"ok"},
+                 {"type":"tool_use","id":"toolu_1","name":"get_time","input":{"tz":"UTC"}}]},
+               {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"12:00","is_error":true},{"type":"text","text":"and?"}]}]}
+            """)
+        let chat = request.chat
+        #expect(chat.messages == [
+            ChatMessage(role: .system, content: .text("one")),
+            ChatMessage(role: .system, content: .text("two")),
+            ChatMessage(role: .user, content: .parts([.text("hi"), .imageURL(url: "data:image/png;base64,AA==", detail: nil)])),
+            ChatMessage(
+                role: .assistant, content: .text("ok"),
+                toolCalls: [ToolCall(id: "toolu_1", function: FunctionCall(name: "get_time", arguments: #"{"tz":"UTC"}"#))]),
+            ChatMessage(role: .tool, content: .text("Error: 12:00"), toolCallID: "toolu_1"),
+            ChatMessage(role: .user, content: .text("and?")),
+        ])
+        #expect(chat.tools?.map(\.name) == ["get_time"])
+        #expect(chat.toolChoice == .function(name: "get_time"))
+        #expect(chat.parallelToolCalls == false)
+        #expect((chat.maxTokens, chat.stop, chat.temperature, chat.user) == (64, ["END"], 0.2, "u1"))
+    }
+
+    @Test(arguments: [
+        (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":5}"#, "model: Field required"),
+        (#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#, "max_tokens: Field required"),
+        (#"{"model":"m","max_tokens":5,"messages":[]}"#, "messages: at least one message is required"),
+        (#"{"model":"m","max_tokens":5,"messages":[{"role":"system","content":"x"}]}"#, "messages: role must be 'user' or 'assistant', not 'system'."),
+    ])
+    func badRequestsSayWhatIsWrong(body: String, message: String) {
+        do {
+            _ = try Self.read(body)
+            Issue.record("read a bad request: \(body)")
+        } catch {
+            #expect((error as? AnthropicMessagesRequest.Problem)?.message == message)
+        }
+    }
+
+    @Test func countTokensNeedsNoMaxTokens() throws {
+        let request = try Self.read(#"{"model":"m","messages":[{"role":"user","content":"12345678"}]}"#, requireMaxTokens: false)
+        #expect(request.estimatedInputTokens == 2)
+    }
+
+    static func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil) -> ChatCompletionChunk {
+        ChatCompletionChunk(id: "c", created: 0, model: "m", choices: [ChunkChoice(delta: delta, finishReason: finish)])
+    }
+
+    static func events(_ chunks: [ChatCompletionChunk], usage: Usage) -> [String] {
+        var encoder = AnthropicEventEncoder(id: "msg_1", model: "m", inputTokens: 7)
+        var out = encoder.start()
+        for chunk in chunks { encoder.frames(for: chunk, into: &out) }
+        encoder.end(usage: usage, into: &out)
+        return String(decoding: out, as: UTF8.self).components(separatedBy: "\n\n").filter { !$0.isEmpty }
+    }
+
+    @Test func textThenToolsGetDenseBlocksOneOpenAtATimeAndToolUse() {
+        let events = Self.events(
+            [
+                Self.chunk(ChunkDelta(role: "assistant", content: "")),
+                Self.chunk(ChunkDelta(content: "Hi")),
+                Self.chunk(ChunkDelta(toolCalls: [ToolCallDelta(index: 0, id: "call_a", type: "function", function: .init(name: "f", arguments: #"{"a":1}"#))])),
+                Self.chunk(ChunkDelta(toolCalls: [.start(index: 1, id: "call_b", name: "g")])),
+                Self.chunk(ChunkDelta(), finish: .stop),
+            ], usage: Usage(promptTokens: 30, completionTokens: 9, cachedTokens: 20))
+        #expect(events == [
+            #"event: message_start"# + "\n"
+                + #"data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}"#,
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            "event: content_block_stop\n" + #"data: {"type":"content_block_stop","index":0}"#,
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"call_a","name":"f","input":{}}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":1}"}}"#,
+            "event: content_block_stop\n" + #"data: {"type":"content_block_stop","index":1}"#,
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"call_b","name":"g","input":{}}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#,
+            "event: content_block_stop\n" + #"data: {"type":"content_block_stop","index":2}"#,
+            "event: message_delta\n"
+                + #"data: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":10,"output_tokens":9,"cache_creation_input_tokens":0,"cache_read_input_tokens":20}}"#,
+            "event: message_stop\n" + #"data: {"type":"message_stop"}"#,
+        ])
+    }
+
+    @Test(arguments: [(FinishReason.length, "max_tokens"), (.stop, "end_turn"), (.contentFilter, "refusal"), (.toolCalls, "tool_use")])
+    func finishReasonsBecomeStopReasons(finish: FinishReason, stopReason: String) {
+        let events = Self.events([Self.chunk(ChunkDelta(content: "x"), finish: finish)], usage: Usage(promptTokens: 1, completionTokens: 1))
+        #expect(events[events.count - 2].contains(#""stop_reason":"\#(stopReason)""#))
+    }
+
+    @Test func answerCarriesTextThenToolsAndAnthropicUsage() throws {
+        var completion = ChatCompletion(
+            id: "c", created: 0, model: "gpt",
+            choices: [ChatChoice(message: AssistantMessage(content: "Sure.", toolCalls: [
+                ToolCall(id: "call_1", function: FunctionCall(name: "f", arguments: "")),
+            ]), finishReason: .stop)],
+            usage: nil)
+        completion.usage = Usage(promptTokens: 10, completionTokens: 3, cachedTokens: 4, cacheWriteTokens: 2)
+        let json = String(decoding: AnthropicMessagesAnswer.encode(completion, id: "msg_x", usage: completion.usage!), as: UTF8.self)
+        #expect(json == #"{"id":"msg_x","type":"message","role":"assistant","model":"gpt","content":[{"type":"text","text":"Sure."},{"type":"tool_use","id":"call_1","name":"f","input":{}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":4,"output_tokens":3,"cache_creation_input_tokens":2,"cache_read_input_tokens":4}}"#)
+    }
+}
