@@ -34,7 +34,7 @@ struct MessagesGateway: Sendable {
                 request, targets: targets, clientHeaders: clientHeaders, tenantID: tenantID, requestID: requestID, started: started,
                 timing: timing, logger: logger)
         } catch {
-            if ticket != nil { await chat.settle(key: jobID.lowercasedText, nil) }
+            if ticket != nil { await chat.settle(key: jobID.lowercasedText, tenantID: tenantID, nil) }
             throw error
         }
     }

@@ -96,7 +96,7 @@ struct MessagesStreamResponder: Sendable {
             let generation = gateway.record(
                 tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: relay.output, error: failure,
                 usage: usage, started: meter.started, jobID: meter.jobID)
-            await gateway.settle(key: meter.jobID.lowercasedText, generation)
+            await gateway.settle(key: meter.jobID.lowercasedText, tenantID: meter.tenantID, generation)
             if clientGone { return nil }
             if let upstreamFailure {
                 gateway.metrics?.upstreamError(provider: meter.target.provider.name, upstreamFailure)
@@ -149,7 +149,7 @@ struct MessagesStreamResponder: Sendable {
             let generation = gateway.record(
                 tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: tap.output, error: failure, usage: usage,
                 started: meter.started, jobID: meter.jobID)
-            await gateway.settle(key: meter.jobID.lowercasedText, generation)
+            await gateway.settle(key: meter.jobID.lowercasedText, tenantID: meter.tenantID, generation)
             guard !clientGone, let upstreamFailure else { return nil }
             gateway.metrics?.upstreamError(provider: meter.target.provider.name, upstreamFailure)
             logger.warning("stream failed after it began", metadata: ["error": "\(upstreamFailure.kind)"])

@@ -38,7 +38,7 @@ struct MessagesRoute {
             let generation = gateway.chat.record(
                 tenantID: tenantID, target: target, request: messages.chat, output: output, error: nil, usage: usage, started: started,
                 jobID: jobID)
-            await gateway.chat.settle(key: jobID.lowercasedText, generation)
+            await gateway.chat.settle(key: jobID.lowercasedText, tenantID: tenantID, generation)
             let body = AnthropicMessagesAnswer.encode(
                 completion, id: AnthropicMessagesAnswer.messageID(requestID: context.requestID), usage: usage)
             return Self.json(body, provider: target.provider.name, limitHeaders: context.timing.limitHeaders)
@@ -61,7 +61,7 @@ struct MessagesRoute {
             let generation = gateway.chat.record(
                 tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: nil, error: error.kind, usage: nil,
                 started: meter.started, jobID: meter.jobID)
-            await gateway.chat.settle(key: meter.jobID.lowercasedText, generation)
+            await gateway.chat.settle(key: meter.jobID.lowercasedText, tenantID: meter.tenantID, generation)
             throw GatewayError.upstream(error, provider: meter.target.provider.name)
         }
         var tap = ClaudeUsageTap()
@@ -70,7 +70,7 @@ struct MessagesRoute {
             tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: tap.output, error: nil,
             usage: tap.reportedUsage ?? gateway.chat.estimate(meter.request.chat, output: tap.output), started: meter.started,
             jobID: meter.jobID)
-        await gateway.chat.settle(key: meter.jobID.lowercasedText, generation)
+        await gateway.chat.settle(key: meter.jobID.lowercasedText, tenantID: meter.tenantID, generation)
         var response = Self.json(body, provider: meter.target.provider.name, limitHeaders: meter.timing.limitHeaders)
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
