@@ -90,7 +90,8 @@ public final class InProcessLimiter: Limiter {
             s.counters[tenant.id] = c
             s.reservations[key] = Reservation(
                 tenantID: tenant.id, windows: windows, tokens: estimate.tokens, cost: estimate.cost, expires: date + reservationLifetime)
-            return LimitTicket(key: key, headers: Self.headers(limits, c, windows))
+            return LimitTicket(
+                key: key, headers: LimitTicket.headers(limits, requests: c.requests, tokens: c.tokens, reset: windows.minuteLeft))
         }
     }
 
@@ -121,24 +122,5 @@ public final class InProcessLimiter: Limiter {
         if c.day == r.windows.day { c.spentToday = max(.zero, c.spentToday - r.cost) }
         if c.month == r.windows.month { c.spentThisMonth = max(.zero, c.spentThisMonth - r.cost) }
         s.counters[r.tenantID] = c
-    }
-
-    /// OpenAI's `x-ratelimit-*` headers for the limits the tenant has, counting this request.
-    static func headers(_ limits: TenantLimits, _ c: Counters, _ windows: LimitWindows) -> [(String, String)] {
-        var out: [(String, String)] = []
-        let reset = LimitRefusal.goDuration(windows.minuteLeft)
-        if let rpm = limits.requestsPerMinute {
-            out += [
-                ("x-ratelimit-limit-requests", "\(rpm)"), ("x-ratelimit-remaining-requests", "\(max(0, rpm - c.requests))"),
-                ("x-ratelimit-reset-requests", reset),
-            ]
-        }
-        if let tpm = limits.tokensPerMinute {
-            out += [
-                ("x-ratelimit-limit-tokens", "\(tpm)"), ("x-ratelimit-remaining-tokens", "\(max(0, tpm - c.tokens))"),
-                ("x-ratelimit-reset-tokens", reset),
-            ]
-        }
-        return out
     }
 }

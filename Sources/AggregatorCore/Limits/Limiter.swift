@@ -43,6 +43,26 @@ public struct LimitTicket: Sendable, Hashable {
         self.key = key
         self.headerPairs = headers.map { HeaderPair(name: $0.0, value: $0.1) }
     }
+
+    /// OpenAI's `x-ratelimit-*` headers for the limits the tenant has, counting this request: `requests` and `tokens`
+    /// used in the minute, which resets in `reset` seconds.
+    public static func headers(_ limits: TenantLimits, requests: Int, tokens: Int, reset: Double) -> [(String, String)] {
+        var out: [(String, String)] = []
+        let resetText = LimitRefusal.goDuration(reset)
+        if let rpm = limits.requestsPerMinute {
+            out += [
+                ("x-ratelimit-limit-requests", "\(rpm)"), ("x-ratelimit-remaining-requests", "\(max(0, rpm - requests))"),
+                ("x-ratelimit-reset-requests", resetText),
+            ]
+        }
+        if let tpm = limits.tokensPerMinute {
+            out += [
+                ("x-ratelimit-limit-tokens", "\(tpm)"), ("x-ratelimit-remaining-tokens", "\(max(0, tpm - tokens))"),
+                ("x-ratelimit-reset-tokens", resetText),
+            ]
+        }
+        return out
+    }
 }
 
 /// Per-tenant rate limits and budgets as hard caps: one atomic reservation before each generation, settled once

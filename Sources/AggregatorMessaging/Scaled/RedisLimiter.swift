@@ -93,7 +93,7 @@ public final class RedisLimiter: Limiter, Service {
             switch verdict {
             case "OK":
                 let (requests, tokens, msLeft) = (Int(numbers[0]), Int(numbers[1]), Double(numbers[2]) / 1000)
-                return LimitTicket(key: key, headers: Self.headers(limits, requests: requests, tokens: tokens, reset: msLeft))
+                return LimitTicket(key: key, headers: LimitTicket.headers(limits, requests: requests, tokens: tokens, reset: msLeft))
             case "SEED":
                 try await seed(tenant.id, dayMs: numbers[0], monthStartMs: numbers[1])
             case "RPM":
@@ -174,24 +174,6 @@ public final class RedisLimiter: Limiter, Service {
             }
             try? await Task.sleep(for: .seconds(5))
         }
-    }
-
-    static func headers(_ limits: TenantLimits, requests: Int, tokens: Int, reset: Double) -> [(String, String)] {
-        var out: [(String, String)] = []
-        let resetText = LimitRefusal.goDuration(reset)
-        if let rpm = limits.requestsPerMinute {
-            out += [
-                ("x-ratelimit-limit-requests", "\(rpm)"), ("x-ratelimit-remaining-requests", "\(max(0, rpm - requests))"),
-                ("x-ratelimit-reset-requests", resetText),
-            ]
-        }
-        if let tpm = limits.tokensPerMinute {
-            out += [
-                ("x-ratelimit-limit-tokens", "\(tpm)"), ("x-ratelimit-remaining-tokens", "\(max(0, tpm - tokens))"),
-                ("x-ratelimit-reset-tokens", resetText),
-            ]
-        }
-        return out
     }
 
     /// Shared by the scripts: Redis's clock, the UTC windows it falls in, and giving expired reservations' room back.
