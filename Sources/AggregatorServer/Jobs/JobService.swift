@@ -331,10 +331,17 @@ public struct JobService: Sendable {
                 gateway.metrics?.jobRetriedOrFailed(job.status)
                 bus.publish(.jobUpdated(job))
             }
-            while true {
-                let due = try await store.dispatchDueJobs(redispatchAfter: redispatchAll ? .zero : settings.redispatchAfter, limit: 1000)
+            if redispatchAll {
+                // One pass: with no wait, the rows it marks would match again in a next pass, without end.
+                let due = try await store.dispatchDueJobs(redispatchAfter: .zero, limit: 100_000)
                 if !due.isEmpty { try await queue.enqueue(due) }
-                if due.count < 1000 { break }
+            } else {
+                // Rows just marked are not due again for `redispatchAfter`: the loop ends.
+                while true {
+                    let due = try await store.dispatchDueJobs(redispatchAfter: settings.redispatchAfter, limit: 1000)
+                    if !due.isEmpty { try await queue.enqueue(due) }
+                    if due.count < 1000 { break }
+                }
             }
         } catch {
             logger.warning("job sweep failed", metadata: ["error": "\(String(describing: error).prefix(300))"])
