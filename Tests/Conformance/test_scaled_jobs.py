@@ -312,3 +312,18 @@ def test_a_stalled_worker_loses_its_job_to_another_and_writes_nothing_when_it_wa
     assert [a for a, _, _ in rows][-1] == 2 and rows[-1][1] == tokens(words(60))
     assert all(a in (1, 2) for a, _, _ in rows) and len(rows) <= 2
     assert stalled.running()
+
+
+def test_a_worker_starting_on_thousands_of_pending_jobs_the_queue_never_had_runs_them_all(cluster):
+    # Rows written straight into the store (as if Redis lost every id): the worker's first sweep dispatches them all,
+    # in one pass (a sweep that looped over its own fresh marks once never ended).
+    tenant_id, _ = cluster.tenant()
+    cluster.sql(f"""INSERT INTO jobs (tenant_id, type, status, input, model, created_at, updated_at)
+        SELECT '{tenant_id}', 'text', 'pending', 'n' || i, 'stub/echo', now(), now() FROM generate_series(1, 1500) AS i""")
+    cluster.start("worker")
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if cluster.sql("SELECT count(*) FROM jobs WHERE status = 'completed'") == [["1500"]]:
+            break
+        time.sleep(0.2)
+    assert cluster.sql("SELECT status, max(attempts), count(*) FROM jobs GROUP BY status") == [["completed", "1", "1500"]]
