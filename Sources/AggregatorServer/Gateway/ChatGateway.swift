@@ -54,11 +54,9 @@ public struct ChatGateway: Sendable {
 
     /// A non-streaming answer and the provider that gave it.
     func complete(
-        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, asyncJobID: UUID? = nil, timing: RequestTiming? = nil, logger: Logger
+        _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, timing: RequestTiming? = nil, logger: Logger
     ) async throws -> (ChatCompletion, Generation) {
-        // (Async jobs call `openStream`; `asyncJobID` is kept for callers that meter a job's plain call.)
-        let jobID = asyncJobID ?? RandomPool.uuid()
-        let isNewJob = asyncJobID == nil
+        let jobID = RandomPool.uuid()
         let targets = try await catalog.resolve(request.model)
         let ticket = try await reserve(request, targets: targets, tenantID: tenantID, key: jobID.lowercasedText)
         var settled: Generation?
@@ -83,8 +81,7 @@ public struct ChatGateway: Sendable {
                 let message = completion.choices.first?.message
                 let generation = record(
                     tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
-                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID,
-                    isNewJob: isNewJob)
+                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID)
                 settled = generation
                 return (completion, generation)
             } catch let error as UpstreamError {
@@ -96,7 +93,7 @@ public struct ChatGateway: Sendable {
                 }
                 record(
                     tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started,
-                    jobID: jobID, isNewJob: isNewJob)
+                    jobID: jobID)
                 throw GatewayError.upstream(error, provider: target.provider.name)
             }
         }
