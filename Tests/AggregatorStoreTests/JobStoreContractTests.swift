@@ -200,6 +200,32 @@ struct JobStoreContractTests {
         }
     }
 
+    /// The race above, made certain on PostgreSQL: the completion is committed while the cancel waits for the row.
+    /// A cancel that read the row from its statement's snapshot answered "processing" for a job that had completed.
+    @Test("jobs: a cancel that waited for a completing transaction answers with the completed row")
+    func cancelWaitingForACompletion() async throws {
+        try await withPostgresStore { store in
+            let tenant = try await store.createTenant(name: "a", keyHash: "h", keyPrefix: "p")
+            let job = Job(tenantID: tenant.id, status: .pending, input: "x", createdAt: Date(), updatedAt: Date())
+            try await store.insertJob(job)
+            _ = try #require(try await store.claimJob(id: job.id, owner: "w", lease: JobLease()))
+            let locked = AsyncStream<Void>.makeStream()
+            let cancel = Task {
+                for await _ in locked.stream { break }
+                return try await store.cancelJob(id: job.id, tenantID: tenant.id)
+            }
+            try await store.transaction { connection in
+                try await connection.query("UPDATE jobs SET status = 'completed' WHERE id = \(job.id)", logger: testLogger)
+                locked.continuation.yield()
+                // The cancel is now blocked on this row; give it time to take its snapshot and wait.
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            let answer = try await cancel.value
+            #expect(answer?.status == .completed)
+            #expect(try await store.job(id: job.id)?.status == .completed)
+        }
+    }
+
     @Test("jobs: newest first, cursor pages, filters and total count", arguments: Backend.allCases)
     func pagesAndFilters(backend: Backend) async throws {
         try await withStore(backend) { store in

@@ -87,7 +87,7 @@ extension PostgresStore: JobStore {
         var sql = PostgresQuery.StringInterpolation.empty
         sql.appendLiteral(
             """
-            WITH target AS (SELECT id FROM jobs WHERE id =
+            WITH target AS (SELECT * FROM jobs WHERE id =
             """)
         sql.appendInterpolation(id)
         sql.appendFilter("tenant_id = ", tenantID)
@@ -102,7 +102,7 @@ extension PostgresStore: JobStore {
             )
             SELECT \(Self.jobColumns) FROM changed
             UNION ALL
-            SELECT \(Self.jobColumns) FROM jobs WHERE id IN (SELECT id FROM target) AND NOT EXISTS (SELECT 1 FROM changed)
+            SELECT \(Self.jobColumns) FROM target WHERE NOT EXISTS (SELECT 1 FROM changed)
             """)
         return try await query(PostgresQuery(stringInterpolation: sql)).first.map(Self.job)
     }
