@@ -150,7 +150,7 @@ extension AggregatorApplication {
         var limiter: any Limiter = InProcessLimiter()
         if let redis, let jobStore = store as? any JobStore {
             let shared = RedisLimiter(
-                client: redis, reservationLifetime: config.upstreamTimeout + .seconds(60), logger: logger,
+                client: redis, reservationLifetime: config.limitReservationLifetime, logger: logger,
                 spent: { tenant, dayStart, monthStart in
                     async let day = jobStore.usageSummary(tenantID: tenant, from: dayStart, to: nil, groupBy: [])
                     async let month = jobStore.usageSummary(tenantID: tenant, from: monthStart, to: nil, groupBy: [])

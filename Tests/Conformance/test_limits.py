@@ -2,7 +2,9 @@
 under concurrency, OpenAI's 429 bodies and `x-ratelimit-*` headers, the OpenAI SDK's retries, budgets that survive a
 restart, jobs and streams counted."""
 import concurrent.futures
+import http.client
 import json
+import socket
 import tempfile
 import time
 import urllib.error
@@ -170,3 +172,42 @@ def test_jobs_and_streams_count_and_an_exhausted_budget_fails_a_job_at_once(gate
     assert done["error"].startswith("You exceeded your daily budget of 4.1000000000 USD")
     status = graphql(gateway, f'query {{ limitStatus(tenantId: "{tenant_id}") {{ spentToday requestsThisMinute }} }}')["limitStatus"]
     assert status == {"spentToday": "0.0040000000", "requestsThisMinute": 1}
+
+
+def test_a_stream_holds_its_reservation_until_it_ends_and_a_cut_stream_settles_what_it_produced(gateway):
+    tenant_id, key, _ = tenant_with(gateway, "cut", {"tokensPerMinute": 100000})
+    while 60 - time.time() % 60 < 20:  # the whole test in one UTC minute
+        time.sleep(0.2)
+    words = " ".join(f"w{i:03d}" for i in range(100))  # 499 bytes: 125 tokens; 100 chunks, 50 ms apart
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=30)
+    conn.request("POST", "/v1/chat/completions", json.dumps({
+        "model": "stub/slow", "stream": True, "max_tokens": 1000, "messages": [{"role": "user", "content": words}]}),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    assert response.status == 200
+
+    def held():
+        return graphql(gateway, f'query {{ limitStatus(tenantId: "{tenant_id}") {{ tokensThisMinute requestsThisMinute }} }}')["limitStatus"]
+
+    chunks = 0
+    while chunks < 3:
+        chunks += response.fp.readline().startswith(b"data: {")
+    reserved = held()
+    # The prompt's 125 tokens (as the gateway estimates them) and all of max_tokens, held while it streams.
+    assert reserved["requestsThisMinute"] == 1 and reserved["tokensThisMinute"] >= 1125
+    while chunks < 20:
+        chunks += response.fp.readline().startswith(b"data: {")
+    assert held() == reserved
+    conn.sock.shutdown(socket.SHUT_RDWR)  # the client goes away mid-answer
+    conn.close()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        job = graphql(gateway, "query { jobs(first: 1) { edges { node { status tokensIn tokensOut } } } }", key=key)["jobs"]["edges"]
+        if job and job[0]["node"]["status"] != "PROCESSING":
+            break
+        time.sleep(0.1)
+    job = job[0]["node"]
+    # Metered for what it produced (at least the 20 chunks read, fewer than the 100 of the whole answer) and the
+    # reservation replaced by exactly that.
+    assert job["tokensIn"] == 125 and 20 * 5 // 4 <= job["tokensOut"] < 125, job
+    assert held() == {"tokensThisMinute": job["tokensIn"] + job["tokensOut"], "requestsThisMinute": 1}

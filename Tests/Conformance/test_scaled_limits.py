@@ -2,6 +2,7 @@
 rebuilt from PostgreSQL when Redis lost them; with Redis down, budgeted tenants get 503 and rate limits fall back to
 each instance's share."""
 import concurrent.futures
+import http.client
 import json
 import shutil
 import time
@@ -99,3 +100,63 @@ def test_with_redis_down_budgets_are_refused_and_rate_limits_fall_back_to_each_i
         assert 2 <= admitted <= 6 and statuses == [200] * admitted + [429] * (8 - admitted)
     finally:
         cluster.redis.start()
+
+
+def open_stream(node, key, words, max_tokens):
+    """Starts a streamed `stub/slow` chat (one word every 50 ms) and reads its first chunk; returns the open response."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+    conn.request("POST", "/v1/chat/completions", json.dumps({
+        "model": "stub/slow", "stream": True, "max_tokens": max_tokens, "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": " ".join(f"w{i:03d}" for i in range(words))}]}),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    assert response.status == 200
+    while not response.fp.readline().startswith(b"data: {"):
+        pass
+    return conn, response
+
+
+def read_to_end(response):
+    """The rest of a stream: its usage chunk."""
+    usage = None
+    for line in response.fp:
+        if line.startswith(b"data: {"):
+            usage = json.loads(line[6:]).get("usage") or usage
+        if line.strip() == b"data: [DONE]":
+            break
+    return usage
+
+
+def test_a_killed_instances_reservation_expires_and_a_live_stream_keeps_its_own(cluster):
+    """Reservations live LIMIT_RESERVATION_SECONDS past their instance's last renewal: a stream twice that long keeps
+    its room to the end, while the room of a stream whose instance was killed comes back after the lifetime."""
+    tenant_id, key = limited(cluster, "expiry", {"tokensPerMinute": 100000})
+    live = cluster.start("serve", LIMIT_RESERVATION_SECONDS="3")
+    doomed = cluster.start("serve", LIMIT_RESERVATION_SECONDS="3")
+
+    def held():
+        return cluster.nodes[0].graphql(f'query {{ limitStatus(tenantId: "{tenant_id}") {{ tokensThisMinute requestsThisMinute }} }}')["limitStatus"]
+
+    try:
+        early_in_a_minute(45)
+        conn, response = open_stream(live, key, words=160, max_tokens=1000)  # about 8 s
+        alone = held()["tokensThisMinute"]
+        assert alone > 1000
+        doomed_conn, _ = open_stream(doomed, key, words=160, max_tokens=3000)
+        both = held()["tokensThisMinute"]
+        assert both > alone + 3000
+        doomed.kill9()
+        doomed_conn.close()
+        time.sleep(2)
+        assert held()["tokensThisMinute"] == both, "within the lifetime, the dead instance's room is still held"
+        time.sleep(2.5)
+        # 4.5 s after the kill: its room is back; the live stream's, renewed every second, is not.
+        assert held() == {"tokensThisMinute": alone, "requestsThisMinute": 2}
+        usage = read_to_end(response)
+        conn.close()
+        assert usage["completion_tokens"] == 200  # 799 bytes of words
+        time.sleep(0.3)
+        assert held() == {"tokensThisMinute": usage["prompt_tokens"] + usage["completion_tokens"], "requestsThisMinute": 2}
+    finally:
+        if live.running():
+            live.term()

@@ -11,6 +11,8 @@ public final class InProcessLimiter: Limiter {
         var tokens: Int
         var cost: Money
         var expires: Date
+        /// False once it expired: its room was given back, and a late settle counts what was used.
+        var holding = true
     }
 
     struct Counters {
@@ -36,7 +38,8 @@ public final class InProcessLimiter: Limiter {
     }
 
     private let state = Mutex(State())
-    /// A reservation never settled (a bug, or a request that hung past every timeout) gives its room back after this.
+    /// A reservation never settled (a bug, or a request that hung past every timeout) gives its room back after this;
+    /// a settle that comes later still counts what was used (up to a day later).
     let reservationLifetime: TimeInterval
     let now: @Sendable () -> Date
 
@@ -65,7 +68,7 @@ public final class InProcessLimiter: Limiter {
         let windows = LimitWindows(date)
         return try state.withLock { s -> LimitTicket in
             // Room held by reservations that will never be settled comes back.
-            for (k, r) in s.reservations where r.expires < date { Self.release(&s, key: k, r, windows: windows) }
+            for (k, r) in s.reservations where r.expires < date { Self.expire(&s, key: k, r, at: date) }
             var c = s.counters[tenant.id] ?? Counters(minute: windows.minute, day: windows.day, month: windows.month)
             c.roll(to: windows)
             if let rpm = limits.requestsPerMinute, c.requests + 1 > rpm {
@@ -107,20 +110,28 @@ public final class InProcessLimiter: Limiter {
     }
 
     public func usage(of tenant: Tenant) async throws -> LimitUsage {
-        let windows = LimitWindows(now())
+        let date = now()
+        let windows = LimitWindows(date)
         return state.withLock { s in
+            for (k, r) in s.reservations where r.expires < date { Self.expire(&s, key: k, r, at: date) }
             var c = s.counters[tenant.id] ?? Counters(minute: windows.minute, day: windows.day, month: windows.month)
             c.roll(to: windows)
             return LimitUsage(requestsThisMinute: c.requests, tokensThisMinute: c.tokens, spentToday: c.spentToday, spentThisMonth: c.spentThisMonth)
         }
     }
 
-    private static func release(_ s: inout State, key: String, _ r: Reservation, windows: LimitWindows) {
-        s.reservations[key] = nil
-        guard var c = s.counters[r.tenantID] else { return }
-        if c.minute == r.windows.minute { c.tokens = max(0, c.tokens - r.tokens) }
-        if c.day == r.windows.day { c.spentToday = max(.zero, c.spentToday - r.cost) }
-        if c.month == r.windows.month { c.spentThisMonth = max(.zero, c.spentThisMonth - r.cost) }
-        s.counters[r.tenantID] = c
+    /// Gives an expired reservation's room back and keeps a marker holding nothing for a day; drops an expired marker.
+    private static func expire(_ s: inout State, key: String, _ r: Reservation, at date: Date) {
+        guard r.holding else {
+            s.reservations[key] = nil
+            return
+        }
+        if var c = s.counters[r.tenantID] {
+            if c.minute == r.windows.minute { c.tokens = max(0, c.tokens - r.tokens) }
+            if c.day == r.windows.day { c.spentToday = max(.zero, c.spentToday - r.cost) }
+            if c.month == r.windows.month { c.spentThisMonth = max(.zero, c.spentThisMonth - r.cost) }
+            s.counters[r.tenantID] = c
+        }
+        s.reservations[key] = Reservation(tenantID: r.tenantID, windows: r.windows, tokens: 0, cost: .zero, expires: date + 86_400, holding: false)
     }
 }

@@ -12,7 +12,10 @@ import Synchronization
 /// (spent, in 1e-10 USD, plus `seeded`), `…:res` (open reservations) and `…:resx` (their expiry). Budget counters are a
 /// cache of the store: when one is missing (a new day, or Redis lost its data) the script answers `SEED`, this side sums
 /// the day's and the month's usage from the store, sets it if still missing, and asks again — so a Redis wipe never
-/// resets a budget. A reservation that is never settled (its instance died) expires and gives its room back.
+/// resets a budget. The instance holding a reservation renews it every third of `reservationLifetime` while its
+/// request runs (a stream of an hour keeps its room); one nobody renews (its instance died) expires after the lifetime
+/// and gives its room back, leaving a marker for a day so that a settle arriving after all (an instance cut off from
+/// Redis for longer than the lifetime) still counts what was used, once.
 ///
 /// Redis unreachable: a tenant with a budget is refused with 503 (never let through unmetered); one with only rate
 /// limits is checked by this instance alone against its share of the limits (the limit divided by the instances seen
@@ -24,7 +27,10 @@ public final class RedisLimiter: Limiter, Service {
     /// Spend per tenant from the store: (today, this month), for seeding.
     let spent: @Sendable (_ tenant: UUID, _ dayStart: Date, _ monthStart: Date) async throws -> (Money, Money)
     let reservationLifetime: Duration
+    let scripts: LimitScripts
     let fallback = InProcessLimiter()
+    /// This instance's reservations not yet settled (key → tenant), renewed by `run`.
+    private let held = Mutex<[String: UUID]>([:])
     private let instances = Mutex(1)
     /// When Redis last failed to answer: for a second after, requests do not wait on it again.
     private let unreachableAt = Mutex<ContinuousClock.Instant?>(nil)
@@ -32,13 +38,15 @@ public final class RedisLimiter: Limiter, Service {
     private let loaded = Mutex<[String: String]>([:])
     private let origin = UUID().uuidString.lowercased()
 
+    /// `clockKey`, for tests only: the scripts read the time (Unix milliseconds) from this key instead of Redis's clock.
     public init(
-        client: RedisClient, prefix: String = "agg", reservationLifetime: Duration = .seconds(180), logger: Logger,
-        spent: @escaping @Sendable (UUID, Date, Date) async throws -> (Money, Money)
+        client: RedisClient, prefix: String = "agg", reservationLifetime: Duration = .seconds(60), logger: Logger,
+        clockKey: String? = nil, spent: @escaping @Sendable (UUID, Date, Date) async throws -> (Money, Money)
     ) {
         self.client = client
         self.prefix = prefix
         self.reservationLifetime = reservationLifetime
+        self.scripts = LimitScripts(clockKey: clockKey)
         self.logger = logger
         self.spent = spent
     }
@@ -75,7 +83,7 @@ public final class RedisLimiter: Limiter, Service {
             let reply: RESPValue
             do {
                 reply = try await eval(
-                    Self.reserveScript,
+                    scripts.reserve,
                     [
                         .init(base(tenant.id)), .init(key), .init(estimate.tokens), .init(estimate.cost.units), .init(limits.requestsPerMinute ?? -1),
                         .init(limits.tokensPerMinute ?? -1), .init(limits.dailyBudget?.units ?? -1), .init(limits.monthlyBudget?.units ?? -1),
@@ -92,6 +100,7 @@ public final class RedisLimiter: Limiter, Service {
             let numbers = parts.dropFirst().map { $0.int ?? 0 }
             switch verdict {
             case "OK":
+                held.withLock { $0[key] = tenant.id }
                 let (requests, tokens, msLeft) = (Int(numbers[0]), Int(numbers[1]), Double(numbers[2]) / 1000)
                 return LimitTicket(key: key, headers: LimitTicket.headers(limits, requests: requests, tokens: tokens, reset: msLeft))
             case "SEED":
@@ -118,7 +127,7 @@ public final class RedisLimiter: Limiter, Service {
         let dayStart = Date(timeIntervalSince1970: Double(dayMs) / 1000)
         let monthStart = Date(timeIntervalSince1970: Double(monthStartMs) / 1000)
         let (today, month) = try await spent(tenant, dayStart, monthStart)
-        _ = try await eval(Self.seedScript, [.init(base(tenant)), .init(dayMs / 86_400_000), .init(monthStartMs), .init(today.units), .init(month.units)])
+        _ = try await eval(LimitScripts.seed, [.init(base(tenant)), .init(dayMs / 86_400_000), .init(monthStartMs), .init(today.units), .init(month.units)])
     }
 
     func reserveWithoutRedis(key: String, tenant: Tenant, estimate: LimitEstimate, error: RedisError) async throws -> LimitTicket? {
@@ -136,8 +145,9 @@ public final class RedisLimiter: Limiter, Service {
 
     public func settle(key: String, tenantID: UUID, tokens: Int, cost: Money) async {
         await fallback.settle(key: "local:" + key, tenantID: tenantID, tokens: tokens, cost: cost)
+        held.withLock { $0[key] = nil }
         do {
-            _ = try await eval(Self.settleScript, [.init(base(tenantID)), .init(key), .init(tokens), .init(cost.units)])
+            _ = try await eval(scripts.settle, [.init(base(tenantID)), .init(key), .init(tokens), .init(cost.units)])
         } catch {
             // The reservation expires and gives its room back; the actual spend of this request is not counted in Redis.
             logger.warning("settling a reservation in Redis failed", metadata: ["error": "\(error)"])
@@ -145,16 +155,40 @@ public final class RedisLimiter: Limiter, Service {
     }
 
     public func usage(of tenant: Tenant) async throws -> LimitUsage {
-        let reply = try await eval(Self.usageScript, [.init(base(tenant.id))])
+        let reply = try await eval(scripts.usage, [.init(base(tenant.id))])
         let n = (reply.array ?? []).map { $0.int ?? 0 }
         guard n.count == 4 else { return LimitUsage() }
         return LimitUsage(
             requestsThisMinute: Int(n[0]), tokensThisMinute: Int(n[1]), spentToday: Money(units: n[2]), spentThisMonth: Money(units: n[3]))
     }
 
-    /// Counts the instances alive (each says so every few seconds), for the share of the rate limits while Redis is down.
+    /// Counts the instances alive (each says so every few seconds), for the share of the rate limits while Redis is
+    /// down, and renews this instance's reservations every third of their lifetime.
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.countInstances() }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.countInstances() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.reservationLifetime / 3)
+                        await self.renewHeld()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pushes back the expiry of every reservation this instance holds: one script per tenant with any.
+    func renewHeld() async {
+        let byTenant = Dictionary(grouping: held.withLock { $0 }, by: \.value)
+        for (tenant, entries) in byTenant {
+            do {
+                _ = try await eval(
+                    scripts.renew, [.init(base(tenant)), .init(reservationLifetime.wholeMilliseconds)] + entries.map { .init($0.key) })
+            } catch {
+                logger.warning("renewing reservations in Redis failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     func countInstances() async {
@@ -175,12 +209,32 @@ public final class RedisLimiter: Limiter, Service {
             try? await Task.sleep(for: .seconds(5))
         }
     }
+}
 
-    /// Shared by the scripts: Redis's clock, the UTC windows it falls in, and giving expired reservations' room back.
+/// The limiter's Lua scripts, each starting from the time: Redis's clock, or (tests) a key holding Unix milliseconds.
+struct LimitScripts {
+    let reserve: String
+    let settle: String
+    let usage: String
+    let renew: String
+
+    init(clockKey: String?) {
+        let clock =
+            if let clockKey {
+                "local now = tonumber(redis.call('GET', '\(clockKey)'))"
+            } else {
+                "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)"
+            }
+        func script(_ body: String) -> String { clock + "\n" + Self.prelude + "\n" + body }
+        reserve = script(Self.reserveBody)
+        settle = script(Self.settleBody)
+        usage = script(Self.usageBody)
+        renew = script(Self.renewBody)
+    }
+
+    /// Shared by the scripts: the UTC windows of now, and giving expired reservations' room back.
     static let prelude = """
         local base = ARGV[1]
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local minute = math.floor(now / 60000)
         local day = math.floor(now / 86400000)
         -- The calendar month of `day` (days since 1970-01-01), after Howard Hinnant's civil_from_days.
@@ -219,14 +273,25 @@ public final class RedisLimiter: Limiter, Service {
             redis.call('HDEL', resKey, id)
             redis.call('ZREM', resxKey, id)
         end
+        -- An expired reservation gives its room back and leaves a marker (nothing held) for a day, so that a late
+        -- settle still counts what was used; an expired marker goes.
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', resxKey, '-inf', now, 'LIMIT', 0, 100)) do
             local fields = redis.call('HGET', resKey, id)
-            if fields then giveBack(id, fields, 0, 0) else redis.call('ZREM', resxKey, id) end
+            if fields and string.sub(fields, -2) ~= '|x' then
+                giveBack(id, fields, 0, 0)
+                local p = {}
+                for part in string.gmatch(fields, '[^|]+') do p[#p + 1] = part end
+                redis.call('HSET', resKey, id, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|0|0|x')
+                redis.call('ZADD', resxKey, now + 86400000, id)
+            else
+                redis.call('HDEL', resKey, id)
+                redis.call('ZREM', resxKey, id)
+            end
         end
         """
 
     /// ARGV: base, key, tokens, cost units, rpm, tpm, daily units, monthly units (-1: none), reservation lifetime ms.
-    static let reserveScript = prelude + "\n" + """
+    static let reserveBody = """
         local key, tokens, cost = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
         local rpm, tpm, daily, monthly = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
         if redis.call('HEXISTS', resKey, key) == 1 then return {'OK', 0, 0, 60000 - now % 60000} end
@@ -262,8 +327,9 @@ public final class RedisLimiter: Limiter, Service {
         return {'OK', req + 1, tok + tokens, minuteLeft}
         """
 
-    /// ARGV: base, key, tokens used, cost units used. A key already settled (or expired) changes nothing.
-    static let settleScript = prelude + "\n" + """
+    /// ARGV: base, key, tokens used, cost units used. A key already settled (or never reserved) changes nothing; an
+    /// expired one (its room already given back) counts what was used.
+    static let settleBody = """
         local key = ARGV[2]
         local fields = redis.call('HGET', resKey, key)
         if not fields then return 0 end
@@ -272,7 +338,7 @@ public final class RedisLimiter: Limiter, Service {
         """
 
     /// ARGV: base, day index, month start ms, spent today units, spent this month units.
-    static let seedScript = """
+    static let seed = """
         local base = ARGV[1]
         local dayKey = base .. ':d:' .. ARGV[2]
         local monthKey = base .. ':mo:' .. ARGV[3]
@@ -284,8 +350,18 @@ public final class RedisLimiter: Limiter, Service {
         """
 
     /// ARGV: base. Requests and tokens this minute, spent today and this month.
-    static let usageScript = prelude + "\n" + """
+    static let usageBody = """
         return {tonumber(redis.call('HGET', minuteKey, 'req') or '0'), tonumber(redis.call('HGET', minuteKey, 'tok') or '0'),
             tonumber(redis.call('HGET', dayKey, 'spent') or '0'), tonumber(redis.call('HGET', monthKey, 'spent') or '0')}
+        """
+
+    /// ARGV: base, lifetime ms, keys. Pushes back the expiry of the keys still held (not settled, not expired).
+    static let renewBody = """
+        local life = tonumber(ARGV[2])
+        for i = 3, #ARGV do
+            local fields = redis.call('HGET', resKey, ARGV[i])
+            if fields and string.sub(fields, -2) ~= '|x' then redis.call('ZADD', resxKey, now + life, ARGV[i]) end
+        end
+        return 1
         """
 }

@@ -25,6 +25,8 @@ public struct AppConfig: Sendable {
     public var dashboardDirectory: String?
     public var routes: [ModelRoute] = []
     public var upstreamTimeout: Duration = .seconds(120)
+    /// Scaled mode: how long a limits reservation outlives the instance holding it (renewed every third of it).
+    public var limitReservationLifetime: Duration = .seconds(60)
     public var maxRequestBytes = 10_485_760
     /// `/v1/messages` streams from a translated provider send a `ping` after this long without an event
     /// (`MESSAGES_PING_MS`), as Anthropic does, so proxies and clients do not take a slow model for a dead one.
@@ -135,6 +137,7 @@ public struct AppConfig: Sendable {
             }
         }
         upstreamTimeout = .seconds(try int("UPSTREAM_TIMEOUT_SECONDS", default: 120, range: 1...86_400))
+        limitReservationLifetime = .seconds(try int("LIMIT_RESERVATION_SECONDS", default: 60, range: 3...86_400))
         maxRequestBytes = try int("MAX_REQUEST_BYTES", default: 10_485_760, range: 1...1_073_741_824)
         messagesPingInterval = .milliseconds(try int("MESSAGES_PING_MS", default: 10_000, range: 10...3_600_000))
         storePrompts = try bool("STORE_PROMPTS", default: true)
