@@ -11,6 +11,8 @@ import Testing
         #expect(config.enableStub && config.enablePlayground && config.storePrompts)
         #expect(config.maxRequestBytes == 10_485_760 && config.upstreamTimeout == .seconds(120))
         #expect(config.openAI == nil && config.anthropic == nil && config.ollamaURL == nil)
+        #expect(config.limitReservationLifetime == .seconds(60))
+        #expect(try AppConfig(variables: ["LIMIT_RESERVATION_SECONDS": "5"]).limitReservationLifetime == .seconds(5))
     }
 
     @Test func aRealProviderTurnsTheStubOffUnlessAskedFor() throws {
@@ -30,6 +32,7 @@ import Testing
         ("LOG_FORMAT", "xml", "LOG_FORMAT: expected text or json, got 'xml'"),
         ("MODEL_ROUTES", "fast", "MODEL_ROUTES: expected alias=provider/model[,provider/model…] but found 'fast'"),
         ("MAX_REQUEST_BYTES", "0", "MAX_REQUEST_BYTES: expected a whole number in 1…1073741824, got '0'"),
+        ("LIMIT_RESERVATION_SECONDS", "1", "LIMIT_RESERVATION_SECONDS: expected a whole number in 3…86400, got '1'"),
     ])
     func malformedValuesNameTheirVariable(name: String, value: String, message: String) {
         #expect(throws: AppConfig.Error.self) { try AppConfig(variables: [name: value]) }
