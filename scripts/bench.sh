@@ -15,6 +15,8 @@ swift build -c release --product aggregator >/dev/null
 swift build -c release --product aggregator-bench-upstream >/dev/null
 
 DURATION=${BENCH_DURATION:-10s}
+# BENCH_SECTIONS=chat,messages,metrics,limits,graphql,ttfb,jobs,dashboard (default: all) runs only those.
+want() { [[ ",${BENCH_SECTIONS:-all}," == *",all,"* || ",${BENCH_SECTIONS:-all}," == *",$1,"* ]]; }
 UP_PORT=18181
 GW_PORT=18182
 BARE_PORT=18183
@@ -37,7 +39,7 @@ bare_pid=$!
   cd "$work"
   export API_PORT=$GW_PORT DATABASE_URL="sqlite://$work/bench.sqlite" OPENAI_API_KEY=sk-bench \
     OPENAI_BASE_URL="http://127.0.0.1:$UP_PORT/v1" ANTHROPIC_API_KEY=sk-bench ANTHROPIC_BASE_URL="http://127.0.0.1:$UP_PORT" \
-    MODEL_ROUTES="bench=openai/gpt-4o-mini;bench-claude=claude/claude-bench" LOG_LEVEL=warning
+    MODEL_ROUTES="bench=openai/gpt-4o-mini;bench-claude=claude/claude-bench" LOG_LEVEL=warning ADMIN_API_KEY=bench-admin
   exec "$OLDPWD/.build/release/aggregator" serve >"$work/gateway.out" 2>"$work/gateway.log"
 ) &
 gw_pid=$!
@@ -97,7 +99,7 @@ measure() {
   added99=$(awk -v g="$p99" -v d="$direct_p99" 'BEGIN { printf "%.3f", g - d }')
   printf '%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' "$mode" "$name" "$conns" "$rps" "$p50" "$p99" "$added" "$added99" "$cpu"
 }
-for mode in plain stream; do
+want chat && for mode in plain stream; do
   body=$body_plain; [ "$mode" = stream ] && body=$body_stream
   for conns in 1 16 64; do
     read -r d_rps d_p50 d_p99 _ <<<"$(run "http://127.0.0.1:$UP_PORT/v1/chat/completions" "$body" "$conns")"
@@ -112,8 +114,8 @@ done
 # `/v1/chat/completions` (`chat`), interleaved so that all three see the same machine.
 msg_claude_plain='{"model":"bench-claude","max_tokens":256,"system":"You are terse.","messages":[{"role":"user","content":"Say something about foxes."}]}'
 msg_claude_stream='{"model":"bench-claude","max_tokens":256,"stream":true,"system":"You are terse.","messages":[{"role":"user","content":"Say something about foxes."}]}'
-printf '\n%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' mode messages conns "req/s" "p50 ms" "p99 ms" "added p50" "added p99" "cpu µs/req"
-for mode in plain stream; do
+want messages && printf '\n%-7s %-8s %5s %10s %9s %9s %11s %11s %12s\n' mode messages conns "req/s" "p50 ms" "p99 ms" "added p50" "added p99" "cpu µs/req"
+want messages && for mode in plain stream; do
   chat_body=$body_plain; claude_body=$msg_claude_plain
   [ "$mode" = stream ] && chat_body=$body_stream && claude_body=$msg_claude_stream
   openai_body=${claude_body/bench-claude/bench}
@@ -128,8 +130,8 @@ for mode in plain stream; do
 done
 
 # Metrics on and off: the same request through the two gateways, alternating, three rounds each.
-printf '\n%-12s %5s %10s %10s %10s\n' metrics conns "req/s on" "req/s off" "on/off"
-for conns in 1 16; do
+want metrics && printf '\n%-12s %5s %10s %10s %10s\n' metrics conns "req/s on" "req/s off" "on/off"
+want metrics && for conns in 1 16; do
   on_total=0; off_total=0
   for _ in 1 2 3; do
     read -r on_rps _ _ _ <<<"$(run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body_plain" "$conns")"
@@ -141,10 +143,39 @@ for conns in 1 16; do
     "$(awk -v t="$off_total" 'BEGIN { print t / 3 }')" "$(awk -v a="$on_total" -v b="$off_total" 'BEGIN { print a / b * 100 }')"
 done
 
+# Limits (SPEC §16): the same gateway, a tenant without limits (the default key) and one with an RPM, a TPM and both
+# budgets set high enough never to refuse, so each request reserves and settles; alternating, three rounds each.
+if want limits; then
+  admin() { curl -fsS "http://127.0.0.1:$GW_PORT/graphql" -H 'Authorization: Bearer bench-admin' -H 'Content-Type: application/json' -d "$1"; }
+  limited_key=$(admin '{"query":"mutation { createTenant(name: \"bench-limited\") { tenant { id } apiKey } }"}' \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]["createTenant"]; print(d["tenant"]["id"], d["apiKey"])')
+  read -r limited_id limited_key <<<"$limited_key"
+  admin "{\"query\":\"mutation { setTenantLimits(id: \\\"$limited_id\\\", limits: {requestsPerMinute: 2000000000, tokensPerMinute: 2000000000, dailyBudget: \\\"1000000\\\", monthlyBudget: \\\"1000000\\\"}) { id } }\"}" >/dev/null
+  sleep 1.5  # every tenant cache has the limits
+  printf '\n%-12s %5s %10s %10s %10s\n' limits conns "req/s off" "req/s on" "on/off"
+  for mode in plain stream; do
+    body=$body_plain; [ "$mode" = stream ] && body=$body_stream
+    for conns in 1 16; do
+      off_total=0; on_total=0
+      for _ in 1 2 3; do
+        read -r off_rps _ _ _ <<<"$(run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body" "$conns")"
+        read -r on_rps _ _ _ <<<"$(BENCH_KEY=$limited_key run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body" "$conns")"
+        off_total=$(awk -v a="$off_total" -v b="$off_rps" 'BEGIN { print a + b }')
+        on_total=$(awk -v a="$on_total" -v b="$on_rps" 'BEGIN { print a + b }')
+      done
+      printf '%-12s %5s %10.0f %10.0f %9.1f%%\n' "$mode" "$conns" "$(awk -v t="$off_total" 'BEGIN { print t / 3 }')" \
+        "$(awk -v t="$on_total" 'BEGIN { print t / 3 }')" "$(awk -v a="$on_total" -v b="$off_total" 'BEGIN { print a / b * 100 }')"
+    done
+  done
+  counters=$(admin "{\"query\":\"query { limitStatus(tenantId: \\\"$limited_id\\\") { requestsThisMinute spentToday } }\"}")
+  echo "the limited tenant's counters after the run: $counters"
+fi
+
 # GraphQL: an ordinary query and GraphiQL's introspection query (fragments, 13 levels), each through every
 # document limit (scan, shape, depth and complexity) before it runs.
 graphql_small='{"query":"{ me { id name active } }"}'
 graphql_introspection=$(python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' scripts/introspection.graphql)
+if want graphql; then
 printf '\n%-13s %5s %10s %9s %9s %12s\n' graphql conns "req/s" "p50 ms" "p99 ms" "cpu µs/req"
 for name in small introspection; do
   body=$graphql_small; [ "$name" = introspection ] && body=$graphql_introspection
@@ -156,9 +187,11 @@ for name in small introspection; do
     printf '%-13s %5s %10s %9s %9s %12s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$cpu"
   done
 done
+fi
 
 # Streaming time to first byte, sequential: median of 300 requests on a kept-alive connection and on a new
 # connection each (connect counted), direct vs through the gateway.
+if want ttfb; then
 read -r d_ttfb d_fresh <<<"$(python3 scripts/ttfb.py "$UP_PORT" "X-None: 1" 300)"
 read -r b_ttfb b_fresh <<<"$(python3 scripts/ttfb.py "$BARE_PORT" "X-None: 1" 300)"
 read -r g_ttfb g_fresh <<<"$(python3 scripts/ttfb.py "$GW_PORT" "Authorization: Bearer $key" 300)"
@@ -166,6 +199,7 @@ added() { awk -v g="$1" -v d="$2" 'BEGIN { printf "%.3f", g - d }'; }
 echo
 echo "stream time to first byte, kept-alive connection (median of 300): upstream ${d_ttfb} ms; bare ${b_ttfb} ms (added $(added "$b_ttfb" "$d_ttfb") ms); gateway ${g_ttfb} ms (added $(added "$g_ttfb" "$d_ttfb") ms)"
 echo "stream time to first byte, new connection each (median of 300): upstream ${d_fresh} ms; bare ${b_fresh} ms (added $(added "$b_fresh" "$d_fresh") ms); gateway ${g_fresh} ms (added $(added "$g_fresh" "$d_fresh") ms)"
+fi
 echo "peak RSS: bare $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$bare_pid/status"), gateway $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gw_pid/status")"
 rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from usage').fetchone()[0])" "$work/bench.sqlite" 2>/dev/null || echo "?")
 echo "usage rows metered during the run: $rows"
@@ -175,6 +209,7 @@ echo "event loops per process: ${NIO_SINGLETON_GROUP_LOOP_COUNT:-$(nproc) (one p
 # `worker` processes; the HTTP gateways above are stopped first so that they take no CPU.
 kill "$gw_pid" "$off_pid" "$bare_pid" "$up_pid" 2>/dev/null || true
 wait 2>/dev/null || true
+if want jobs; then
 scripts/ensure-tools.sh redis
 eval "$(scripts/postgres-test-server.sh start)"
 eval "$(scripts/redis-test-server.sh start)"
@@ -182,11 +217,14 @@ echo
 python3 scripts/bench-jobs.py "$PWD/.build/release/aggregator" "$TEST_DATABASE_URL" "$TEST_REDIS_URL"
 scripts/redis-test-server.sh stop >/dev/null 2>&1 || true
 scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true
+fi
 
 # The dashboard's Usage and Jobs pages on 100,000 usage rows and 20,000 jobs, opened in Debian's Chromium.
+if want dashboard; then
 scripts/ensure-tools.sh chromium
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -c 'import playwright, requests' 2>/dev/null || .venv/bin/pip install -q playwright requests
 echo
 .venv/bin/python scripts/bench-dashboard.py "$PWD/.build/release/aggregator"
+fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); load generator, upstream and gateway share them"

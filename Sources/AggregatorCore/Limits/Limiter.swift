@@ -92,21 +92,41 @@ public struct LimitWindows: Sendable, Hashable {
         let t = date.timeIntervalSince1970
         minute = Int64((t / 60).rounded(.down))
         day = Int64((t / 86_400).rounded(.down))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month], from: date)
-        month = Int64(parts.year! * 12 + parts.month! - 1)
+        let (year, month) = Self.civil(day: day)
+        self.month = year * 12 + month - 1
         minuteLeft = Double(minute + 1) * 60 - t
         dayLeft = Double(day + 1) * 86_400 - t
-        let nextMonth = calendar.date(from: DateComponents(year: parts.year!, month: parts.month! + 1, day: 1))!
-        monthLeft = nextMonth.timeIntervalSince1970 - t
+        let next = month == 12 ? Self.days(year: year + 1, month: 1) : Self.days(year: year, month: month + 1)
+        monthLeft = Double(next) * 86_400 - t
     }
 
     /// The first instant of the month `date` falls in.
     public static func monthStart(_ date: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
+        let (year, month) = civil(day: Int64((date.timeIntervalSince1970 / 86_400).rounded(.down)))
+        return Date(timeIntervalSince1970: Double(days(year: year, month: month)) * 86_400)
+    }
+
+    /// The year and month (1–12) of a day counted from 1970-01-01, in the proleptic Gregorian calendar (Howard
+    /// Hinnant's `civil_from_days`; plain arithmetic, where Foundation's `Calendar` costs microseconds a call).
+    static func civil(day: Int64) -> (year: Int64, month: Int64) {
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month)
+    }
+
+    /// Days from 1970-01-01 to the first of `month` (1–12) of `year` (`days_from_civil`).
+    static func days(year: Int64, month: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 }
 
@@ -149,13 +169,19 @@ public enum LimitRefusal {
         body: .init(message: "Limits cannot be checked right now; try again shortly.", type: "api_error", code: "limits_unavailable"),
         headers: ["retry-after": "1"])
 
-    /// `1m0s`, `12.5s`, `850ms`: Go durations, as OpenAI's `x-ratelimit-reset-*` headers are.
+    /// `1m0s`, `12.5s`, `850ms`: Go durations, as OpenAI's `x-ratelimit-reset-*` headers are (milliseconds rounded up).
     public static func goDuration(_ seconds: Double) -> String {
         let ms = max(0, Int((seconds * 1000).rounded(.up)))
         if ms < 1000 { return "\(ms)ms" }
-        let minutes = ms / 60_000
-        let rest = Double(ms % 60_000) / 1000
-        let restText = rest == rest.rounded() ? "\(Int(rest))s" : String(format: "%.3gs", rest)
-        return minutes > 0 ? "\(minutes)m\(restText)" : restText
+        let (minutes, rest) = ms.quotientAndRemainder(dividingBy: 60_000)
+        var fraction = ""
+        if rest % 1000 != 0 {
+            var digits = rest % 1000
+            var width = 3
+            while digits % 10 == 0 { (digits, width) = (digits / 10, width - 1) }
+            let text = String(digits)
+            fraction = "." + String(repeating: "0", count: width - text.count) + text
+        }
+        return (minutes > 0 ? "\(minutes)m" : "") + "\(rest / 1000)" + fraction + "s"
     }
 }
