@@ -50,6 +50,28 @@ port = free_port()
 procs = [subprocess.Popen([BIN, "serve"], env={**env, "API_PORT": str(port)}, stderr=open(f"{work}/serve.log", "w"))]
 
 
+def cpu_by_component():
+    """CPU seconds so far of PostgreSQL (every backend), Redis, the `serve` and the `worker` processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {"postgres": 0.0, "redis": 0.0, "serve": 0.0, "worker": 0.0}
+    ours = {p.pid: ("serve" if i == 0 else "worker") for i, p in enumerate(procs)}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        component = ours.get(int(pid)) or ("postgres" if name.startswith("postgres") else "redis" if name.startswith("redis-server") else None)
+        if component:
+            out[component] += seconds
+    return out
+
+
 def start_workers():
     procs.extend(subprocess.Popen([BIN, "worker"], env=env, stderr=open(f"{work}/worker{i}.log", "w")) for i in range(2))
 
@@ -81,13 +103,17 @@ try:
         list(pool.map(creator, [JOBS // 16 + (1 if i < JOBS % 16 else 0) for i in range(16)]))
     created = time.time() - started
     workers_at = psql(db, "SELECT extract(epoch FROM now())")
+    before = cpu_by_component()
     start_workers()
     while completed() < JOBS and time.time() - started < 300:
-        time.sleep(0.05)
+        time.sleep(0.5)  # each look is a psql process and a count over the table: rarely, not to slow what is measured
+    after = cpu_by_component()
     span = float(psql(db, f"SELECT extract(epoch FROM max(finished_at)) - {workers_at} FROM jobs"))
     done = completed()
     print(f"jobs: {done} of {JOBS} queued jobs completed by 2 workers in {span:.2f} s (from their start): {done / span:.0f} jobs/s; "
           f"created through GraphQL by 16 clients at {JOBS / created:.0f} jobs/s")
+    print("jobs: CPU per job while they ran: " + ", ".join(
+        f"{name} {(after[name] - before[name]) / done * 1e6:.0f} µs" for name in ("worker", "postgres", "redis", "serve")))
 
     psql(db, "DELETE FROM usage; DELETE FROM jobs")
     for _ in range(200):
