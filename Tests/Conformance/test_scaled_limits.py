@@ -131,30 +131,30 @@ def test_a_killed_instances_reservation_expires_and_a_live_stream_keeps_its_own(
     """Reservations live LIMIT_RESERVATION_SECONDS past their instance's last renewal: a stream twice that long keeps
     its room to the end, while the room of a stream whose instance was killed comes back after the lifetime."""
     tenant_id, key = limited(cluster, "expiry", {"tokensPerMinute": 100000})
-    live = cluster.start("serve", LIMIT_RESERVATION_SECONDS="3")
-    doomed = cluster.start("serve", LIMIT_RESERVATION_SECONDS="3")
+    live = cluster.start("serve", LIMIT_RESERVATION_SECONDS="4")
+    doomed = cluster.start("serve", LIMIT_RESERVATION_SECONDS="4")
 
     def held():
         return cluster.nodes[0].graphql(f'query {{ limitStatus(tenantId: "{tenant_id}") {{ tokensThisMinute requestsThisMinute }} }}')["limitStatus"]
 
     try:
         early_in_a_minute(45)
-        conn, response = open_stream(live, key, words=160, max_tokens=1000)  # about 8 s
+        conn, response = open_stream(live, key, words=200, max_tokens=1000)  # about 10 s
         alone = held()["tokensThisMinute"]
         assert alone > 1000
-        doomed_conn, _ = open_stream(doomed, key, words=160, max_tokens=3000)
+        doomed_conn, _ = open_stream(doomed, key, words=200, max_tokens=3000)
         both = held()["tokensThisMinute"]
         assert both > alone + 3000
         doomed.kill9()
         doomed_conn.close()
-        time.sleep(2)
+        time.sleep(1.5)
         assert held()["tokensThisMinute"] == both, "within the lifetime, the dead instance's room is still held"
-        time.sleep(2.5)
-        # 4.5 s after the kill: its room is back; the live stream's, renewed every second, is not.
+        time.sleep(4)
+        # 5.5 s after the kill: its room is back; the live stream's, renewed every 1.3 s, is not.
         assert held() == {"tokensThisMinute": alone, "requestsThisMinute": 2}
         usage = read_to_end(response)
         conn.close()
-        assert usage["completion_tokens"] == 200  # 799 bytes of words
+        assert usage["completion_tokens"] == 250  # 999 bytes of words
         time.sleep(0.3)
         assert held() == {"tokensThisMinute": usage["prompt_tokens"] + usage["completion_tokens"], "requestsThisMinute": 2}
     finally:
