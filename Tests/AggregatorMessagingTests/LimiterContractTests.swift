@@ -96,6 +96,37 @@ struct LimiterContractTests {
         }
     }
 
+    @Test("a refusal carries the tenant's x-ratelimit-* headers, as every answer to it does", arguments: Kind.allCases)
+    func refusalHeaders(kind: Kind) async throws {
+        try await Self.withLimiter(kind) { h in
+            try await h.setClock(Self.at("2026-03-10T12:00:20.000Z"))
+            let t = Self.tenant(TenantLimits(requestsPerMinute: 2, tokensPerMinute: 100, dailyBudget: Self.usd("1")))
+            let ticket = try await h.limiter.reserve(key: "a", tenant: t, estimate: LimitEstimate(tokens: 30, cost: Self.usd("0.5")))
+            #expect(ticket.map { Dictionary(uniqueKeysWithValues: $0.headers) } == [
+                "x-ratelimit-limit-requests": "2", "x-ratelimit-remaining-requests": "1", "x-ratelimit-reset-requests": "40s",
+                "x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "70", "x-ratelimit-reset-tokens": "40s",
+            ])
+            for (key, tokens, cost, type, retryAfter) in [("b", 10, "0.6", "insufficient_quota", "43180"), ("c", 80, "0", "tokens", "40")] {
+                do {
+                    _ = try await h.limiter.reserve(key: key, tenant: t, estimate: LimitEstimate(tokens: tokens, cost: Self.usd(cost)))
+                    Issue.record("\(key) fit")
+                } catch let refusal as GatewayError {
+                    #expect(refusal.status == 429 && refusal.body.type == type && refusal.headers["retry-after"] == retryAfter)
+                    #expect(refusal.headers["x-ratelimit-remaining-requests"] == "1" && refusal.headers["x-ratelimit-remaining-tokens"] == "70")
+                    #expect(refusal.headers["x-ratelimit-limit-tokens"] == "100" && refusal.headers["x-ratelimit-reset-requests"] == "40s")
+                }
+            }
+            _ = try await h.limiter.reserve(key: "d", tenant: t, estimate: LimitEstimate(tokens: 10, cost: .zero))
+            do {
+                _ = try await h.limiter.reserve(key: "e", tenant: t, estimate: LimitEstimate(tokens: 1, cost: .zero))
+                Issue.record("e fit")
+            } catch let refusal as GatewayError {
+                #expect(refusal.body.type == "requests" && refusal.headers["x-ratelimit-remaining-requests"] == "0")
+                #expect(refusal.headers["x-ratelimit-remaining-tokens"] == "60")
+            }
+        }
+    }
+
     @Test("windows turn over at UTC midnight and on the first of the month, leap day included", arguments: Kind.allCases)
     func utcBoundaries(kind: Kind) async throws {
         try await Self.withLimiter(kind) { h in

@@ -97,6 +97,9 @@ def test_rpm_headers_count_down_then_a_429_the_sdk_would_retry(gateway):
     assert error["message"].startswith("Rate limit reached on requests per min (RPM): Limit 3, Used 3, Requested 1.")
     assert headers["x-should-retry"] == "true" and 1 <= int(headers["retry-after"]) <= 60
     assert 0 < int(headers["retry-after-ms"]) <= 60_000
+    # The refusal carries the tenant's counters too (SPEC §16: every answer to a tenant with limits).
+    assert headers["x-ratelimit-limit-requests"] == "3" and headers["x-ratelimit-remaining-requests"] == "0"
+    assert headers["x-ratelimit-limit-tokens"] == "1000" and int(headers["x-ratelimit-remaining-tokens"]) < 1000
 
 
 def test_concurrent_requests_against_a_budget_worth_ten_let_exactly_ten_through(gateway):

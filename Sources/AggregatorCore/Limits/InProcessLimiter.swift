@@ -71,20 +71,9 @@ public final class InProcessLimiter: Limiter {
             for (k, r) in s.reservations where r.expires < date { Self.expire(&s, key: k, r, at: date) }
             var c = s.counters[tenant.id] ?? Counters(minute: windows.minute, day: windows.day, month: windows.month)
             c.roll(to: windows)
-            if let rpm = limits.requestsPerMinute, c.requests + 1 > rpm {
-                throw LimitRefusal.rate("requests", limit: rpm, used: c.requests, requested: 1, retryAfter: windows.minuteLeft)
-            }
-            if let tpm = limits.tokensPerMinute {
-                if estimate.tokens > tpm { throw LimitRefusal.neverFits(limit: tpm, requested: estimate.tokens) }
-                if c.tokens + estimate.tokens > tpm {
-                    throw LimitRefusal.rate("tokens", limit: tpm, used: c.tokens, requested: estimate.tokens, retryAfter: windows.minuteLeft)
-                }
-            }
-            if let budget = limits.dailyBudget, c.spentToday + estimate.cost > budget {
-                throw LimitRefusal.budget("daily", budget: budget, retryAfter: windows.dayLeft)
-            }
-            if let budget = limits.monthlyBudget, c.spentThisMonth + estimate.cost > budget {
-                throw LimitRefusal.budget("monthly", budget: budget, retryAfter: windows.monthLeft)
+            if let refusal = Self.refusal(limits, c, estimate: estimate, windows: windows) {
+                // A refusal carries the tenant's `x-ratelimit-*` headers too, as every answer to it does.
+                throw refusal.adding(LimitTicket.headers(limits, requests: c.requests, tokens: c.tokens, reset: windows.minuteLeft))
             }
             c.requests += 1
             c.tokens += estimate.tokens
@@ -96,6 +85,26 @@ public final class InProcessLimiter: Limiter {
             return LimitTicket(
                 key: key, headers: LimitTicket.headers(limits, requests: c.requests, tokens: c.tokens, reset: windows.minuteLeft))
         }
+    }
+
+    /// The first limit `estimate` (and one more request) would break, in the order RPM, TPM, day, month.
+    static func refusal(_ limits: TenantLimits, _ c: Counters, estimate: LimitEstimate, windows: LimitWindows) -> GatewayError? {
+        if let rpm = limits.requestsPerMinute, c.requests + 1 > rpm {
+            return LimitRefusal.rate("requests", limit: rpm, used: c.requests, requested: 1, retryAfter: windows.minuteLeft)
+        }
+        if let tpm = limits.tokensPerMinute {
+            if estimate.tokens > tpm { return LimitRefusal.neverFits(limit: tpm, requested: estimate.tokens) }
+            if c.tokens + estimate.tokens > tpm {
+                return LimitRefusal.rate("tokens", limit: tpm, used: c.tokens, requested: estimate.tokens, retryAfter: windows.minuteLeft)
+            }
+        }
+        if let budget = limits.dailyBudget, c.spentToday + estimate.cost > budget {
+            return LimitRefusal.budget("daily", budget: budget, retryAfter: windows.dayLeft)
+        }
+        if let budget = limits.monthlyBudget, c.spentThisMonth + estimate.cost > budget {
+            return LimitRefusal.budget("monthly", budget: budget, retryAfter: windows.monthLeft)
+        }
+        return nil
     }
 
     public func settle(key: String, tenantID: UUID, tokens: Int, cost: Money) async {

@@ -130,6 +130,15 @@ public struct LimitWindows: Sendable, Hashable {
     }
 }
 
+extension GatewayError {
+    /// The same error with `headers` added (the `x-ratelimit-*` of a refusal).
+    public func adding(_ headers: [(String, String)]) -> GatewayError {
+        var copy = self
+        for (name, value) in headers { copy.headers[name] = value }
+        return copy
+    }
+}
+
 /// SPEC §5 and §16's refusals, in OpenAI's shapes, with the headers the OpenAI SDKs read.
 public enum LimitRefusal {
     /// Over the RPM or TPM limit: retried by the SDKs after `retry-after`.

@@ -105,16 +105,22 @@ public final class RedisLimiter: Limiter, Service {
                 return LimitTicket(key: key, headers: LimitTicket.headers(limits, requests: requests, tokens: tokens, reset: msLeft))
             case "SEED":
                 try await seed(tenant.id, dayMs: numbers[0], monthStartMs: numbers[1])
-            case "RPM":
-                throw LimitRefusal.rate("requests", limit: limits.requestsPerMinute ?? 0, used: Int(numbers[0]), requested: 1, retryAfter: Double(numbers[1]) / 1000)
-            case "TPM":
-                let tpm = limits.tokensPerMinute ?? 0
-                if estimate.tokens > tpm { throw LimitRefusal.neverFits(limit: tpm, requested: estimate.tokens) }
-                throw LimitRefusal.rate("tokens", limit: tpm, used: Int(numbers[0]), requested: estimate.tokens, retryAfter: Double(numbers[1]) / 1000)
-            case "DAY":
-                throw LimitRefusal.budget("daily", budget: limits.dailyBudget ?? .zero, retryAfter: Double(numbers[1]) / 1000)
-            case "MONTH":
-                throw LimitRefusal.budget("monthly", budget: limits.monthlyBudget ?? .zero, retryAfter: Double(numbers[1]) / 1000)
+            case "RPM", "TPM", "DAY", "MONTH" where numbers.count == 4:
+                let (requests, tokens, minuteLeft, left) = (Int(numbers[0]), Int(numbers[1]), Double(numbers[2]) / 1000, Double(numbers[3]) / 1000)
+                let refusal: GatewayError
+                switch verdict {
+                case "RPM": refusal = LimitRefusal.rate("requests", limit: limits.requestsPerMinute ?? 0, used: requests, requested: 1, retryAfter: left)
+                case "TPM":
+                    let tpm = limits.tokensPerMinute ?? 0
+                    refusal =
+                        estimate.tokens > tpm
+                        ? LimitRefusal.neverFits(limit: tpm, requested: estimate.tokens)
+                        : LimitRefusal.rate("tokens", limit: tpm, used: tokens, requested: estimate.tokens, retryAfter: left)
+                case "DAY": refusal = LimitRefusal.budget("daily", budget: limits.dailyBudget ?? .zero, retryAfter: left)
+                default: refusal = LimitRefusal.budget("monthly", budget: limits.monthlyBudget ?? .zero, retryAfter: left)
+                }
+                // A refusal carries the tenant's `x-ratelimit-*` headers too, as every answer to it does.
+                throw refusal.adding(LimitTicket.headers(limits, requests: requests, tokens: tokens, reset: minuteLeft))
             default:
                 throw LimitRefusal.unavailable
             }
@@ -301,13 +307,14 @@ struct LimitScripts {
         local req = tonumber(redis.call('HGET', minuteKey, 'req') or '0')
         local tok = tonumber(redis.call('HGET', minuteKey, 'tok') or '0')
         local minuteLeft = 60000 - now % 60000
-        if rpm >= 0 and req + 1 > rpm then return {'RPM', req, minuteLeft} end
-        if tpm >= 0 and tok + tokens > tpm then return {'TPM', tok, minuteLeft} end
+        -- A refusal: the verdict, requests and tokens this minute, ms left in the minute and in the refusing window.
+        if rpm >= 0 and req + 1 > rpm then return {'RPM', req, tok, minuteLeft, minuteLeft} end
+        if tpm >= 0 and tok + tokens > tpm then return {'TPM', req, tok, minuteLeft, minuteLeft} end
         if daily >= 0 and tonumber(redis.call('HGET', dayKey, 'spent')) + cost > daily then
-            return {'DAY', 0, (day + 1) * 86400000 - now}
+            return {'DAY', req, tok, minuteLeft, (day + 1) * 86400000 - now}
         end
         if monthly >= 0 and tonumber(redis.call('HGET', monthKey, 'spent')) + cost > monthly then
-            return {'MONTH', 0, nextMonthStart - now}
+            return {'MONTH', req, tok, minuteLeft, nextMonthStart - now}
         end
         redis.call('HINCRBY', minuteKey, 'req', 1)
         redis.call('HINCRBY', minuteKey, 'tok', tokens)
