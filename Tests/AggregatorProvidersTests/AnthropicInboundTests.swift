@@ -71,8 +71,8 @@ import Testing
         #expect(request.estimatedInputTokens == 2)
     }
 
-    static func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil) -> ChatCompletionChunk {
-        ChatCompletionChunk(id: "c", created: 0, model: "m", choices: [ChunkChoice(delta: delta, finishReason: finish)])
+    static func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil, stopSequence: String? = nil) -> ChatCompletionChunk {
+        ChatCompletionChunk(id: "c", created: 0, model: "m", choices: [ChunkChoice(delta: delta, finishReason: finish, stopSequence: stopSequence)])
     }
 
     static func events(_ chunks: [ChatCompletionChunk], usage: Usage) -> [String] {
@@ -114,6 +114,25 @@ import Testing
     func finishReasonsBecomeStopReasons(finish: FinishReason, stopReason: String) {
         let events = Self.events([Self.chunk(ChunkDelta(content: "x"), finish: finish)], usage: Usage(promptTokens: 1, completionTokens: 1))
         #expect(events[events.count - 2].contains(#""stop_reason":"\#(stopReason)""#))
+    }
+
+    /// A known stop sequence is `stop_reason: "stop_sequence"` with its string, streamed and not; `stop` without one
+    /// (OpenAI and Ollama never say which matched) stays `end_turn` with `stop_sequence: null`.
+    @Test(arguments: [("END" as String?, #""stop_reason":"stop_sequence","stop_sequence":"END""#), (nil, #""stop_reason":"end_turn","stop_sequence":null"#)])
+    func stopSequenceIsReportedOnlyWhenKnown(sequence: String?, expected: String) {
+        let events = Self.events(
+            [Self.chunk(ChunkDelta(content: "x")), Self.chunk(ChunkDelta(), finish: .stop, stopSequence: sequence)],
+            usage: Usage(promptTokens: 1, completionTokens: 1))
+        #expect(events[events.count - 2].contains(expected))
+        let completion = ChatCompletion(
+            id: "c", created: 0, model: "m", choices: [ChatChoice(message: AssistantMessage(content: "x"), finishReason: .stop, stopSequence: sequence)],
+            usage: nil)
+        let json = String(decoding: AnthropicMessagesAnswer.encode(completion, id: "msg_x", usage: Usage(promptTokens: 1, completionTokens: 1)), as: UTF8.self)
+        #expect(json.contains(expected))
+        // Never on the OpenAI wire.
+        var w = JSONWriter()
+        completion.write(to: &w)
+        #expect(!w.string.contains("END") && !w.string.contains("stop_sequence"))
     }
 
     @Test func answerCarriesTextThenToolsAndAnthropicUsage() throws {

@@ -637,6 +637,54 @@ def test_max_tokens_and_stop_sequences(gateway, client, fake, provider, stream):
         assert json.loads(sent["raw"])["stop_sequences"] == ["END", "\n\nHuman:"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_stub_stop_sequence_is_reported_with_its_string(gateway, client, stream):
+    """Conformance item 12: the stub stops at the earliest stop sequence (left out of the text), and since it knows
+    which one matched, the answer says `stop_reason: "stop_sequence"` with that string, in the plain answer and in the
+    streamed `message_delta`; the usage counts the text returned, and the metered row equals it."""
+    prompt = "one two END three four"
+    body = {"model": "stub/echo", "max_tokens": 100, "stop_sequences": ["four", "END"],
+            "messages": [{"role": "user", "content": prompt}]}
+    seen = count(gateway, "usage")
+    if stream:
+        _, frames = raw_stream(gateway, body)
+        blocks, _, delta = check_events(frames)
+        assert summary(blocks) == [("text", "one two ")]
+        assert (delta["delta"]["stop_reason"], delta["delta"]["stop_sequence"]) == ("stop_sequence", "END")
+        usage = delta["usage"]
+    else:
+        m = client.messages.create(**body)
+        assert message_summary(m) == [("text", "one two ")]
+        assert (m.stop_reason, m.stop_sequence) == ("stop_sequence", "END")
+        usage = usage_dict(m.usage)
+    assert usage["output_tokens"] == stub_tokens("one two ")
+    check_metered(gateway, seen, usage, ("1.00", "2.00"))
+    if stream:
+        with client.messages.stream(**body) as s:
+            final = s.get_final_message()
+        assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "END")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("provider", ["openai", "ollama"])
+def test_stop_sequence_unknown_upstream_says_end_turn(gateway, client, fake, provider, stream):
+    """OpenAI and Ollama say `stop` without saying whether a stop sequence or the end of the turn stopped them (nor
+    which sequence): `end_turn` with `stop_sequence: null`, never a guess; the sequences still reach the upstream."""
+    body = {"model": TRANSLATED[provider], "max_tokens": 100, "stop_sequences": ["END"],
+            "messages": [{"role": "user", "content": "Why is the sky blue?"}]}
+    mark = fake.mark()
+    if stream:
+        _, frames = raw_stream(gateway, body)
+        _, _, delta = check_events(frames)
+        reason, sequence = delta["delta"]["stop_reason"], delta["delta"]["stop_sequence"]
+    else:
+        m = client.messages.create(**body)
+        reason, sequence = m.stop_reason, m.stop_sequence
+    assert (reason, sequence) == ("end_turn", None)
+    sent = fake.since(mark)[0]["body"]
+    assert (sent["stop"] if provider == "openai" else sent["options"]["stop"]) == ["END"]
+
+
 # --- Claude pass-through ---------------------------------------------------------------------------------------------
 
 CLAUDE_CODE_BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,prompt-caching-scope-2026-01-05,effort-2025-11-24"

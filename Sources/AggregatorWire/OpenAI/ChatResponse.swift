@@ -71,11 +71,15 @@ public struct ChatChoice: Sendable, Hashable {
     public var message: AssistantMessage
     public var logprobs: JSONValue?
     public var finishReason: FinishReason?
+    /// Not part of the wire format, never written: the stop sequence that ended the choice, when the provider
+    /// knows which one (the stub does; OpenAI and Ollama do not say), for Anthropic's `stop_sequence`.
+    public var stopSequence: String?
 
-    public init(index: Int = 0, message: AssistantMessage, finishReason: FinishReason?) {
+    public init(index: Int = 0, message: AssistantMessage, finishReason: FinishReason?, stopSequence: String? = nil) {
         self.index = index
         self.message = message
         self.finishReason = finishReason
+        self.stopSequence = stopSequence
     }
 }
 
@@ -192,11 +196,15 @@ public struct ChunkChoice: Sendable, Hashable {
     public var delta: ChunkDelta
     public var logprobs: JSONValue?
     public var finishReason: FinishReason?
+    /// Not part of the wire format, never written: on the finishing chunk, the stop sequence that ended the
+    /// choice when the provider knows which one (see `ChatChoice.stopSequence`).
+    public var stopSequence: String?
 
-    public init(index: Int = 0, delta: ChunkDelta, finishReason: FinishReason? = nil) {
+    public init(index: Int = 0, delta: ChunkDelta, finishReason: FinishReason? = nil, stopSequence: String? = nil) {
         self.index = index
         self.delta = delta
         self.finishReason = finishReason
+        self.stopSequence = stopSequence
     }
 }
 

@@ -7,8 +7,8 @@ import AggregatorWire
 /// - content blocks with dense indexes, one open at a time: a block is stopped before the next one starts;
 /// - a tool block gets at least one `input_json_delta` (`{}` for a call without arguments), and arguments that
 ///   arrive whole, in the call's first chunk, are sent too (LiteLLM #25561);
-/// - `message_delta` once, at the end, with `stop_reason` `tool_use` whenever a tool block was sent and cumulative
-///   usage; then `message_stop`.
+/// - `message_delta` once, at the end, with `stop_reason` `tool_use` whenever a tool block was sent (`stop_sequence`
+///   and its string when the provider said which stop sequence matched) and cumulative usage; then `message_stop`.
 /// Every frame is `event: <type>` with `data.type` equal to it.
 public struct AnthropicEventEncoder: Sendable {
     let id: String
@@ -18,6 +18,7 @@ public struct AnthropicEventEncoder: Sendable {
     private var nextIndex = 0
     private var calledTool = false
     private var finish: FinishReason?
+    private var stopSequence: String?
 
     private enum Block {
         case text(index: Int)
@@ -62,20 +63,23 @@ public struct AnthropicEventEncoder: Sendable {
             let text = (choice.delta.content ?? "") + (choice.delta.refusal ?? "")
             if !text.isEmpty { appendText(text, into: &out) }
             for call in choice.delta.toolCalls ?? [] { appendToolCall(call, into: &out) }
-            if let reason = choice.finishReason { finish = reason }
+            if let reason = choice.finishReason {
+                finish = reason
+                stopSequence = choice.stopSequence
+            }
         }
     }
 
     /// Closes the open block, then `message_delta` (stop reason, cumulative usage) and `message_stop`.
     public mutating func end(usage: Usage, into out: inout [UInt8]) {
         closeBlock(into: &out)
-        let reason = AnthropicMessagesAnswer.stopReason(finish, calledTool: calledTool)
+        let (reason, sequence) = AnthropicMessagesAnswer.stop(finish, sequence: stopSequence, calledTool: calledTool)
         out += ServerSentEvent.namedFrame("message_delta") { w in
             w.object { w in
                 w.field("type", "message_delta")
                 w.field("delta") { w in
                     w.field("stop_reason", reason)
-                    w.field("stop_sequence", nil as String?)
+                    w.field("stop_sequence", sequence)
                 }
                 w.key("usage")
                 AnthropicMessagesAnswer.writeUsage(usage, to: &w)

@@ -38,23 +38,26 @@ public enum AnthropicMessagesAnswer {
                     }
                 }
             }
-            w.field("stop_reason", stopReason(completion.choices.first?.finishReason, calledTool: !calls.isEmpty))
-            w.field("stop_sequence", nil as String?)
+            let choice = completion.choices.first
+            let (reason, sequence) = stop(choice?.finishReason, sequence: choice?.stopSequence, calledTool: !calls.isEmpty)
+            w.field("stop_reason", reason)
+            w.field("stop_sequence", sequence)
             w.key("usage")
             writeUsage(usage, to: &w)
         }
         return w.bytes
     }
 
-    /// `finish_reason` → `stop_reason`; a called tool is always `tool_use`, whatever the upstream said (an
-    /// `end_turn` there means Claude Code never runs the tool: Bifrost #4065).
-    static func stopReason(_ finish: FinishReason?, calledTool: Bool) -> String {
-        if calledTool { return "tool_use" }
+    /// `finish_reason` → `stop_reason` and `stop_sequence`; a called tool is always `tool_use`, whatever the upstream
+    /// said (an `end_turn` there means Claude Code never runs the tool: Bifrost #4065). `stop` is `stop_sequence`
+    /// only when the provider said which sequence matched (the stub does; OpenAI and Ollama do not, so `end_turn`).
+    static func stop(_ finish: FinishReason?, sequence: String?, calledTool: Bool) -> (reason: String, sequence: String?) {
+        if calledTool { return ("tool_use", nil) }
         switch finish {
-        case .length?: return "max_tokens"
-        case .toolCalls?: return "tool_use"
-        case .contentFilter?: return "refusal"
-        default: return "end_turn"
+        case .length?: return ("max_tokens", nil)
+        case .toolCalls?: return ("tool_use", nil)
+        case .contentFilter?: return ("refusal", nil)
+        default: return sequence.map { ("stop_sequence", $0) } ?? ("end_turn", nil)
         }
     }
 
