@@ -93,16 +93,11 @@ struct MessagesStreamResponder: Sendable {
                 }
             }
             if clientGone { logger.info("client left mid-stream; upstream cancelled") }
-            let usage =
-                relay.usage ?? gateway.estimate(meter.request.chat, output: relay.producedText, reported: relay.usageSoFar)
-            let failure = clientGone ? "client disconnected" : upstreamFailure?.kind
-            let generation = gateway.record(
-                tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: relay.output, error: failure,
-                usage: usage, started: meter.started, jobID: meter.jobID)
-            await gateway.settle(key: meter.jobID.lowercasedText, tenantID: meter.tenantID, generation)
+            let (_, usage) = await gateway.meterStream(
+                relay, request: meter.request.chat, target: meter.target, tenantID: meter.tenantID, started: meter.started,
+                jobID: meter.jobID, clientGone: clientGone, upstreamFailure: upstreamFailure)
             if clientGone { return nil }
             if let upstreamFailure {
-                gateway.metrics?.upstreamError(provider: meter.target.provider.name, upstreamFailure)
                 logger.warning("stream failed after it began", metadata: ["error": "\(upstreamFailure.kind)"])
                 return AnthropicErrors.event(GatewayError.upstream(upstreamFailure, provider: meter.target.provider.name))
             }
