@@ -135,6 +135,49 @@ import Testing
         #expect(!w.string.contains("END") && !w.string.contains("stop_sequence"))
     }
 
+    /// Reasoning becomes a thinking block that comes first, with `thinking_delta`s only and our marker in a
+    /// `signature_delta` before its stop; a delta that carries the last thinking and the first text gives both, in
+    /// their own blocks (LiteLLM #32357, #33224, #29518). Plain answers get the same block first.
+    @Test func reasoningBecomesAThinkingBlockFirstWithOurMarker() {
+        let events = Self.events(
+            [
+                Self.chunk(ChunkDelta(role: "assistant", reasoningContent: "Hm")),
+                Self.chunk(ChunkDelta(content: "Hi", reasoningContent: ".")),
+                Self.chunk(ChunkDelta(content: "!"), finish: .stop),
+            ], usage: Usage(promptTokens: 3, completionTokens: 5))
+        #expect(Array(events[1..<9]) == [
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hm"}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"."}}"#,
+            "event: content_block_delta\n"
+                + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"aggregator:unsigned-thinking"}}"#,
+            "event: content_block_stop\n" + #"data: {"type":"content_block_stop","index":0}"#,
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"!"}}"#,
+        ])
+        let completion = ChatCompletion(
+            id: "c", created: 0, model: "m",
+            choices: [ChatChoice(message: AssistantMessage(content: "Hi!", reasoningContent: "Hm."), finishReason: .stop)], usage: nil)
+        let json = String(decoding: AnthropicMessagesAnswer.encode(completion, id: "msg_x", usage: Usage(promptTokens: 3, completionTokens: 5)), as: UTF8.self)
+        #expect(json.contains(#""content":[{"type":"thinking","thinking":"Hm.","signature":"aggregator:unsigned-thinking"},{"type":"text","text":"Hi!"}]"#))
+    }
+
+    @Test(arguments: [
+        (#""thinking":{"type":"enabled","budget_tokens":1024}"#, "low"),
+        (#""thinking":{"type":"enabled","budget_tokens":2048}"#, "medium"),
+        (#""thinking":{"type":"enabled","budget_tokens":4096}"#, "high"),
+        (#""thinking":{"type":"adaptive"}"#, "medium"),
+        (#""thinking":{"type":"adaptive"},"output_config":{"effort":"low"}"#, "low"),
+        (#""thinking":{"type":"enabled","budget_tokens":1024},"output_config":{"effort":"max"}"#, "high"),
+        (#""thinking":{"type":"disabled"},"output_config":{"effort":"high"}"#, nil),
+        (#""output_config":{"effort":"high"}"#, nil),
+    ] as [(String, String?)])
+    func thinkingBecomesReasoningEffort(fields: String, effort: String?) throws {
+        let request = try Self.read(#"{"model":"m","max_tokens":8000,"messages":[{"role":"user","content":"hi"}],"# + fields + "}")
+        #expect(request.chat.reasoningEffort == effort)
+    }
+
     @Test func answerCarriesTextThenToolsAndAnthropicUsage() throws {
         var completion = ChatCompletion(
             id: "c", created: 0, model: "gpt",

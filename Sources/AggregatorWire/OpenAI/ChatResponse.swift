@@ -55,13 +55,17 @@ extension Usage: JSONWritable {
 public struct AssistantMessage: Sendable, Hashable {
     public var content: String?
     public var refusal: String?
+    /// The model's reasoning text, under the non-standard `reasoning_content` key that OpenAI-compatible servers
+    /// (DeepSeek, vLLM, …) use and the gateway writes for Ollama's `thinking` (WIRE §3.6); never counted as content.
+    public var reasoningContent: String?
     public var toolCalls: [ToolCall]?
     /// Members we do not read (`annotations`, `audio`, …), passed through.
     public var extra = JSONObject()
 
-    public init(content: String?, refusal: String? = nil, toolCalls: [ToolCall]? = nil) {
+    public init(content: String?, refusal: String? = nil, reasoningContent: String? = nil, toolCalls: [ToolCall]? = nil) {
         self.content = content
         self.refusal = refusal
+        self.reasoningContent = reasoningContent
         self.toolCalls = toolCalls
     }
 }
@@ -121,6 +125,7 @@ extension ChatCompletion: JSONWritable {
                             w.field("role", "assistant")
                             w.field("content", choice.message.content)
                             w.field("refusal", choice.message.refusal)
+                            if let reasoning = choice.message.reasoningContent { w.field("reasoning_content", reasoning) }
                             if let calls = choice.message.toolCalls, !calls.isEmpty {
                                 w.key("tool_calls")
                                 w.array { w in for call in calls { call.write(to: &w) } }
@@ -177,18 +182,25 @@ public struct ChunkDelta: Sendable, Hashable {
     public var role: String?
     public var content: String?
     public var refusal: String?
+    /// A piece of the model's reasoning text (`reasoning_content`, see `AssistantMessage.reasoningContent`).
+    public var reasoningContent: String?
     public var toolCalls: [ToolCallDelta]?
     /// Members we do not read (legacy `function_call`, `annotations`, …), passed through.
     public var extra = JSONObject()
 
-    public init(role: String? = nil, content: String? = nil, refusal: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
+    public init(
+        role: String? = nil, content: String? = nil, refusal: String? = nil, reasoningContent: String? = nil, toolCalls: [ToolCallDelta]? = nil
+    ) {
         self.role = role
         self.content = content
         self.refusal = refusal
+        self.reasoningContent = reasoningContent
         self.toolCalls = toolCalls
     }
 
-    public var isEmpty: Bool { role == nil && content == nil && refusal == nil && (toolCalls?.isEmpty ?? true) && extra.isEmpty }
+    public var isEmpty: Bool {
+        role == nil && content == nil && refusal == nil && reasoningContent == nil && (toolCalls?.isEmpty ?? true) && extra.isEmpty
+    }
 }
 
 public struct ChunkChoice: Sendable, Hashable {
@@ -274,6 +286,7 @@ extension ChunkDelta {
             w.null()
         }
         if let refusal { w.field("refusal", refusal) }
+        if let reasoningContent { w.field("reasoning_content", reasoningContent) }
         if let toolCalls, !toolCalls.isEmpty {
             w.key("tool_calls")
             w.array { w in

@@ -84,6 +84,7 @@ extension AnthropicMessagesRequest {
         chat.topP = inbound.topP
         chat.stop = inbound.stopSequences.isEmpty ? nil : inbound.stopSequences
         chat.user = inbound.userID
+        chat.reasoningEffort = reasoningEffort(inbound.thinking, effort: inbound.effort)
         let tools = inbound.tools.map { Tool(name: $0.name, description: $0.description, parameters: $0.inputSchema) }
         if !tools.isEmpty { chat.tools = tools }
         if let choice = inbound.toolChoice {
@@ -97,6 +98,27 @@ extension AnthropicMessagesRequest {
             if choice.disableParallelToolUse == true, !tools.isEmpty { chat.parallelToolCalls = false }
         }
         return chat
+    }
+
+    /// Thinking asked for (`enabled` or `adaptive`) → `reasoning_effort` (Ollama: `think:true`); nothing without it,
+    /// or with `disabled`. The level: `output_config.effort` when given (`low`, `medium`, `high`; `max` is `high`,
+    /// OpenAI's highest common level); else an `enabled` block's `budget_tokens` read against LiteLLM's documented
+    /// budgets for the three levels (low 1024, medium 2048, high 4096): under 2048 `low`, under 4096 `medium`, else
+    /// `high`; else (`adaptive`, the model choosing its depth) `medium`, OpenAI's own default.
+    static func reasoningEffort(_ thinking: ClaudeWire.Inbound.Thinking?, effort: String?) -> String? {
+        let budget: Int?
+        switch thinking {
+        case nil, .disabled?: return nil
+        case .enabled(let tokens)?: budget = tokens
+        case .adaptive?: budget = nil
+        }
+        switch effort {
+        case "low"?, "medium"?, "high"?: return effort
+        case "max"?: return "high"
+        default: break
+        }
+        guard let budget else { return "medium" }
+        return budget < 2048 ? "low" : budget < 4096 ? "medium" : "high"
     }
 
     static func userMessages(_ blocks: [ClaudeWire.Block]) -> [ChatMessage] {

@@ -21,6 +21,18 @@ extension ClaudeWire {
         var stopSequences: [String] = []
         var stream = false
         var userID: String?
+        var thinking: Thinking?
+        /// `output_config.effort`.
+        var effort: String?
+    }
+}
+
+extension ClaudeWire.Inbound {
+    /// `thinking`: `{type:"enabled", budget_tokens}`, `{type:"adaptive"}` or `{type:"disabled"}` (WIRE §2.2).
+    enum Thinking: Sendable, Equatable {
+        case enabled(budgetTokens: Int?)
+        case adaptive
+        case disabled
     }
 }
 
@@ -42,6 +54,12 @@ extension ClaudeWire.Inbound: JSONReadable {
             case "top_p": topP = try Self.readNumber(&r, "top_p")
             case "stop_sequences": stopSequences = try r.readNull() ? [] : Self.readStrings(&r)
             case "stream": stream = try r.readNull() ? false : r.readBool()
+            case "thinking": thinking = try Self.readThinking(&r)
+            case "output_config":
+                if try r.readNull() { break }
+                try r.readObject { r, key in
+                    if key == "effort" { effort = try r.readOptionalString() } else { try r.skipValue() }
+                }
             case "metadata":
                 if try r.readNull() { break }
                 try r.readObject { r, key in
@@ -49,6 +67,25 @@ extension ClaudeWire.Inbound: JSONReadable {
                 }
             default: try r.skipValue()
             }
+        }
+    }
+
+    /// `thinking`; a type this reader does not know is left out, like any unknown field.
+    static func readThinking(_ r: inout JSONReader) throws -> Thinking? {
+        if try r.readNull() { return nil }
+        var type: String?, budget: Int?
+        try r.readObject { r, key in
+            switch key {
+            case "type": type = try r.readOptionalString()
+            case "budget_tokens": budget = try r.readOptionalInt()
+            default: try r.skipValue()
+            }
+        }
+        switch type {
+        case "enabled"?: return .enabled(budgetTokens: budget)
+        case "adaptive"?: return .adaptive
+        case "disabled"?: return .disabled
+        default: return nil
         }
     }
 
