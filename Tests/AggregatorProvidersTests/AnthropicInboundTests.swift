@@ -21,6 +21,27 @@ import Testing
         #expect(String(decoding: request.body(model: "claude-\"q\""), as: UTF8.self) == body.replacingOccurrences(of: #""claude/x""#, with: #""claude-\"q\"""#))
     }
 
+    /// Thinking blocks the gateway made (its marker signature) are cut from a Claude body wherever they stand, with
+    /// one separating comma each; Anthropic's signed thinking and every other byte stay (claude-code-hub #518).
+    @Test(arguments: [
+        (#"[OURS, {"type":"text","text":"4"}]"#, #"[{"type":"text","text":"4"}]"#),
+        (#"[{"type":"text","text":"4"} , OURS]"#, #"[{"type":"text","text":"4"} ]"#),
+        (#"[SIGNED,OURS,OURS,{"type":"text","text":"4"}]"#, #"[SIGNED,{"type":"text","text":"4"}]"#),
+        (#"[OURS, OURS, SIGNED]"#, #"[SIGNED]"#),
+        (#"[SIGNED]"#, #"[SIGNED]"#),
+    ])
+    func claudeBodyLosesOnlyOurThinking(content: String, kept: String) throws {
+        func body(_ content: String, model: String) -> String {
+            let filled = content
+                .replacingOccurrences(of: "OURS", with: #"{"type":"thinking","thinking":"x","signature":"aggregator:unsigned-thinking"}"#)
+                .replacingOccurrences(of: "SIGNED", with: #"{"type":"thinking","thinking":"y","signature":"EqQBCgIYAhIM"}"#)
+            return #"{"model":"\#(model)","max_tokens":9,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":\#(filled)},"#
+                + #"{"role":"user","content":"more"}]}"#
+        }
+        let request = try Self.read(body(content, model: "claude/x"))
+        #expect(String(decoding: request.body(model: "x"), as: UTF8.self) == body(kept, model: "x"))
+    }
+
     @Test func conversationBecomesTheChatPathsRequest() throws {
         let request = try Self.read(
             """

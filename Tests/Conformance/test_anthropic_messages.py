@@ -611,6 +611,35 @@ def test_regression_thinking_blocks_in_history(gateway, client, fake):
     assert "Simple sum." not in json.dumps(sent)
 
 
+def test_regression_518_our_thinking_blocks_never_reach_claude(gateway, client, fake):
+    """Conformance item 14, claude-code-hub #518, claude-mem #3198: a conversation that went through another provider
+    carries thinking blocks signed with the gateway's marker; Claude would refuse them ("Invalid `signature`"), so
+    they are cut from the body it gets (wherever they stand in a turn), while Anthropic's own signed thinking and every
+    other byte pass unchanged."""
+    ollama_turn = client.messages.create(model="ollama/qwen3-think", max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
+                                         messages=[{"role": "user", "content": "Why is the sky blue?"}])
+    assert [b.type for b in ollama_turn.content] == ["thinking", "text"] and ollama_turn.content[0].signature == MARKER
+    signed = {"type": "thinking", "thinking": "Real.", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"}
+    ours = {"type": "thinking", "thinking": "Ours.", "signature": MARKER}
+    history = [{"role": "user", "content": "Why is the sky blue?"},
+               {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in ollama_turn.content]},
+               {"role": "user", "content": "And at night?"},
+               {"role": "assistant", "content": [signed, ours, {"type": "text", "text": "Dark."}, dict(ours)]},
+               {"role": "user", "content": "Why?"}]
+    body = {"model": CLAUDE, "max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024}, "messages": history}
+    expected = json.loads(json.dumps(body))
+    expected["model"] = "claude-3-5-haiku-latest"
+    assert history[1]["content"][1]["text"] == "The sky is blue."
+    expected["messages"][1]["content"] = [history[1]["content"][1]]
+    expected["messages"][3]["content"] = [signed, {"type": "text", "text": "Dark."}]
+    for stream in (False, True):
+        mark = fake.mark()
+        assert post(gateway, "/v1/messages", {**body, "stream": stream}).status_code == 200
+        sent = fake.since(mark)[0]["raw"]
+        assert sent == json.dumps({**expected, "stream": stream}).encode()
+        assert MARKER.encode() not in sent
+
+
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("provider", ["openai", "ollama", "claude"])
 def test_max_tokens_and_stop_sequences(gateway, client, fake, provider, stream):

@@ -11,6 +11,9 @@ public struct AnthropicMessagesRequest: Sendable {
     /// The OpenAI request the chat path would send for the same conversation (WIRE §2.7 read backwards).
     public let chat: ChatCompletionRequest
     let modelRange: Range<Int>
+    /// Thinking blocks of the history that the gateway made from another provider's reasoning: cut from the body a
+    /// Claude target gets (their marker is no signature Anthropic would accept, claude-code-hub #518).
+    let unsignedThinking: [Range<Int>]
 
     /// A body that is not a Messages request; the message says what is wrong, as Anthropic's API would.
     public struct Problem: Error, Sendable, Equatable {
@@ -39,18 +42,25 @@ public struct AnthropicMessagesRequest: Sendable {
         self.model = model
         self.stream = inbound.stream
         self.modelRange = range
+        self.unsignedThinking = inbound.unsignedThinking
         self.chat = Self.chatRequest(inbound)
     }
 
-    /// The body for a Claude target: the client's bytes with the `model` value replaced, every other byte kept.
+    /// The body for a Claude target: the client's bytes with the `model` value replaced and the thinking blocks the
+    /// gateway made cut out, every other byte kept (Anthropic's own signed thinking included).
     public func body(model upstreamModel: String) -> [UInt8] {
         var writer = JSONWriter(capacity: upstreamModel.utf8.count + 2)
         writer.string(upstreamModel)
+        let edits = ([(modelRange, writer.bytes)] + unsignedThinking.map { ($0, [UInt8]()) }).sorted { $0.0.lowerBound < $1.0.lowerBound }
         var rewritten = [UInt8]()
         rewritten.reserveCapacity(body.count + writer.bytes.count)
-        rewritten += body[..<modelRange.lowerBound]
-        rewritten += writer.bytes
-        rewritten += body[modelRange.upperBound...]
+        var from = 0
+        for (range, replacement) in edits {
+            rewritten += body[from..<range.lowerBound]
+            rewritten += replacement
+            from = range.upperBound
+        }
+        rewritten += body[from...]
         return rewritten
     }
 
