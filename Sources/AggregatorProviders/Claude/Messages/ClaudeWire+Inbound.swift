@@ -3,7 +3,8 @@ import AggregatorWire
 extension ClaudeWire {
     /// A client's `POST /v1/messages` (or `/v1/messages/count_tokens`) body as the gateway reads it (SPEC §15):
     /// the parts it can carry to an OpenAI-shaped provider, in the outbound direction's own types, plus where the
-    /// `model` value sits in the text so that a Claude pass-through rewrites it and nothing else.
+    /// `model` value and the thinking blocks the gateway made sit in the text, so that a Claude pass-through rewrites
+    /// the one, cuts the others and keeps every other byte.
     ///
     /// Blocks with no counterpart elsewhere (thinking, documents that are not plain text, server tools, …) and
     /// unknown fields are left out, never refused (Claude Code sends beta fields freely).
