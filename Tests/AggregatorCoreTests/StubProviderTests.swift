@@ -161,6 +161,48 @@ import Testing
         #expect(finish == .toolCalls)
     }
 
+    struct StopCase: Sendable, CustomStringConvertible {
+        var stop: [String]
+        var text: String
+        var matched: String?
+        var description: String { "\(stop) → \(text)" }
+    }
+
+    static let stopCases: [StopCase] = [
+        StopCase(stop: ["END"], text: "one two ", matched: "END"),
+        // The earliest occurrence wins, whatever the order of the list.
+        StopCase(stop: ["four", "two"], text: "one ", matched: "two"),
+        // Two starting at the same place: the longer.
+        StopCase(stop: ["tw", "two END"], text: "one ", matched: "two END"),
+        StopCase(stop: ["absent", ""], text: "one two END three four", matched: nil),
+    ]
+
+    /// OpenAI's `stop`: the answer ends before the earliest stop sequence, which is not included; the usage counts
+    /// the text returned; the matched sequence is known (for Anthropic's `stop_sequence`), plain and streamed alike.
+    @Test(arguments: stopCases)
+    func stopSequencesCutTheAnswer(c: StopCase) async throws {
+        var request = Self.request([Self.user("one two END three four")])
+        request.chat.stop = c.stop
+        let plain = try await StubProvider().complete(request)
+        let choice = try #require(plain.choices.first)
+        #expect(choice.message.content == c.text)
+        #expect(choice.finishReason == .stop)
+        #expect(choice.stopSequence == c.matched)
+        #expect(plain.usage == Usage(promptTokens: 6, completionTokens: TokenEstimator.tokens(c.text)))
+
+        var text = ""
+        var finishing: ChunkChoice?
+        var usage: Usage?
+        for try await chunk in try await StubProvider().stream(request) {
+            text += chunk.choices.first?.delta.content ?? ""
+            if let choice = chunk.choices.first, choice.finishReason != nil { finishing = choice }
+            if let u = chunk.usage { usage = u }
+        }
+        #expect(text == c.text)
+        #expect(finishing?.finishReason == .stop && finishing?.stopSequence == c.matched)
+        #expect(usage == plain.usage)
+    }
+
     @Test func unknownModelIsNotFound() async {
         await #expect(throws: UpstreamError.self) { try await StubProvider().complete(Self.request([Self.user("x")], model: "nope")) }
     }

@@ -21,6 +21,27 @@ import Testing
         #expect(String(decoding: request.body(model: "claude-\"q\""), as: UTF8.self) == body.replacingOccurrences(of: #""claude/x""#, with: #""claude-\"q\"""#))
     }
 
+    /// Thinking blocks the gateway made (its marker signature) are cut from a Claude body wherever they stand, with
+    /// one separating comma each; Anthropic's signed thinking and every other byte stay (claude-code-hub #518).
+    @Test(arguments: [
+        (#"[OURS, {"type":"text","text":"4"}]"#, #"[{"type":"text","text":"4"}]"#),
+        (#"[{"type":"text","text":"4"} , OURS]"#, #"[{"type":"text","text":"4"} ]"#),
+        (#"[SIGNED,OURS,OURS,{"type":"text","text":"4"}]"#, #"[SIGNED,{"type":"text","text":"4"}]"#),
+        (#"[OURS, OURS, SIGNED]"#, #"[SIGNED]"#),
+        (#"[SIGNED]"#, #"[SIGNED]"#),
+    ])
+    func claudeBodyLosesOnlyOurThinking(content: String, kept: String) throws {
+        func body(_ content: String, model: String) -> String {
+            let filled = content
+                .replacingOccurrences(of: "OURS", with: #"{"type":"thinking","thinking":"x","signature":"aggregator:unsigned-thinking"}"#)
+                .replacingOccurrences(of: "SIGNED", with: #"{"type":"thinking","thinking":"y","signature":"EqQBCgIYAhIM"}"#)
+            return #"{"model":"\#(model)","max_tokens":9,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":\#(filled)},"#
+                + #"{"role":"user","content":"more"}]}"#
+        }
+        let request = try Self.read(body(content, model: "claude/x"))
+        #expect(String(decoding: request.body(model: "x"), as: UTF8.self) == body(kept, model: "x"))
+    }
+
     @Test func conversationBecomesTheChatPathsRequest() throws {
         let request = try Self.read(
             """
@@ -71,8 +92,8 @@ import Testing
         #expect(request.estimatedInputTokens == 2)
     }
 
-    static func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil) -> ChatCompletionChunk {
-        ChatCompletionChunk(id: "c", created: 0, model: "m", choices: [ChunkChoice(delta: delta, finishReason: finish)])
+    static func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil, stopSequence: String? = nil) -> ChatCompletionChunk {
+        ChatCompletionChunk(id: "c", created: 0, model: "m", choices: [ChunkChoice(delta: delta, finishReason: finish, stopSequence: stopSequence)])
     }
 
     static func events(_ chunks: [ChatCompletionChunk], usage: Usage) -> [String] {
@@ -114,6 +135,68 @@ import Testing
     func finishReasonsBecomeStopReasons(finish: FinishReason, stopReason: String) {
         let events = Self.events([Self.chunk(ChunkDelta(content: "x"), finish: finish)], usage: Usage(promptTokens: 1, completionTokens: 1))
         #expect(events[events.count - 2].contains(#""stop_reason":"\#(stopReason)""#))
+    }
+
+    /// A known stop sequence is `stop_reason: "stop_sequence"` with its string, streamed and not; `stop` without one
+    /// (OpenAI and Ollama never say which matched) stays `end_turn` with `stop_sequence: null`.
+    @Test(arguments: [("END" as String?, #""stop_reason":"stop_sequence","stop_sequence":"END""#), (nil, #""stop_reason":"end_turn","stop_sequence":null"#)])
+    func stopSequenceIsReportedOnlyWhenKnown(sequence: String?, expected: String) {
+        let events = Self.events(
+            [Self.chunk(ChunkDelta(content: "x")), Self.chunk(ChunkDelta(), finish: .stop, stopSequence: sequence)],
+            usage: Usage(promptTokens: 1, completionTokens: 1))
+        #expect(events[events.count - 2].contains(expected))
+        let completion = ChatCompletion(
+            id: "c", created: 0, model: "m", choices: [ChatChoice(message: AssistantMessage(content: "x"), finishReason: .stop, stopSequence: sequence)],
+            usage: nil)
+        let json = String(decoding: AnthropicMessagesAnswer.encode(completion, id: "msg_x", usage: Usage(promptTokens: 1, completionTokens: 1)), as: UTF8.self)
+        #expect(json.contains(expected))
+        // Never on the OpenAI wire.
+        var w = JSONWriter()
+        completion.write(to: &w)
+        #expect(!w.string.contains("END") && !w.string.contains("stop_sequence"))
+    }
+
+    /// Reasoning becomes a thinking block that comes first, with `thinking_delta`s only and our marker in a
+    /// `signature_delta` before its stop; a delta that carries the last thinking and the first text gives both, in
+    /// their own blocks (LiteLLM #32357, #33224, #29518). Plain answers get the same block first.
+    @Test func reasoningBecomesAThinkingBlockFirstWithOurMarker() {
+        let events = Self.events(
+            [
+                Self.chunk(ChunkDelta(role: "assistant", reasoningContent: "Hm")),
+                Self.chunk(ChunkDelta(content: "Hi", reasoningContent: ".")),
+                Self.chunk(ChunkDelta(content: "!"), finish: .stop),
+            ], usage: Usage(promptTokens: 3, completionTokens: 5))
+        #expect(Array(events[1..<9]) == [
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hm"}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"."}}"#,
+            "event: content_block_delta\n"
+                + #"data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"aggregator:unsigned-thinking"}}"#,
+            "event: content_block_stop\n" + #"data: {"type":"content_block_stop","index":0}"#,
+            "event: content_block_start\n" + #"data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            "event: content_block_delta\n" + #"data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"!"}}"#,
+        ])
+        let completion = ChatCompletion(
+            id: "c", created: 0, model: "m",
+            choices: [ChatChoice(message: AssistantMessage(content: "Hi!", reasoningContent: "Hm."), finishReason: .stop)], usage: nil)
+        let json = String(decoding: AnthropicMessagesAnswer.encode(completion, id: "msg_x", usage: Usage(promptTokens: 3, completionTokens: 5)), as: UTF8.self)
+        #expect(json.contains(#""content":[{"type":"thinking","thinking":"Hm.","signature":"aggregator:unsigned-thinking"},{"type":"text","text":"Hi!"}]"#))
+    }
+
+    @Test(arguments: [
+        (#""thinking":{"type":"enabled","budget_tokens":1024}"#, "low"),
+        (#""thinking":{"type":"enabled","budget_tokens":2048}"#, "medium"),
+        (#""thinking":{"type":"enabled","budget_tokens":4096}"#, "high"),
+        (#""thinking":{"type":"adaptive"}"#, "medium"),
+        (#""thinking":{"type":"adaptive"},"output_config":{"effort":"low"}"#, "low"),
+        (#""thinking":{"type":"enabled","budget_tokens":1024},"output_config":{"effort":"max"}"#, "high"),
+        (#""thinking":{"type":"disabled"},"output_config":{"effort":"high"}"#, nil),
+        (#""output_config":{"effort":"high"}"#, nil),
+    ] as [(String, String?)])
+    func thinkingBecomesReasoningEffort(fields: String, effort: String?) throws {
+        let request = try Self.read(#"{"model":"m","max_tokens":8000,"messages":[{"role":"user","content":"hi"}],"# + fields + "}")
+        #expect(request.chat.reasoningEffort == effort)
     }
 
     @Test func answerCarriesTextThenToolsAndAnthropicUsage() throws {

@@ -56,6 +56,31 @@ import Testing
         #expect(chunks == Expect.textChunks(created: chunks.first?.created ?? 0))
     }
 
+    /// `reasoning_effort` asks a thinking model to think (`think:true`); `message.thinking` becomes `reasoning_content`,
+    /// and the line where the thinking ends and the text begins gives one delta with both, the thinking first in
+    /// meaning, so the first word of the text is not lost (LiteLLM #29518).
+    @Test func thinkingBecomesReasoningContentAndTheSwitchKeepsBoth() async throws {
+        let request = #"{"model":"qwen3:8b","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"reasoning_effort":"low"}"#
+        let (chunks, error) = try await UpstreamHarness.run({ _ in try! Replay.ndjson("ollama/chat-stream-thinking.ndjson") }) { harness in
+            let result = await drain(try await provider(harness).stream(try providerRequest(request)))
+            #expect(canonicalJSON(harness.lastBody) == canonicalJSON(
+                #"{"model":"qwen3:8b","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"think":true}"#))
+            return result
+        }
+        let e = Expect(created: chunks.first?.created ?? 0, model: "qwen3:8b")
+        #expect(error == nil)
+        #expect(chunks == [
+            e.chunk(ChunkDelta(role: "assistant", reasoningContent: "The")),
+            e.chunk(ChunkDelta(reasoningContent: " user asks")),
+            e.chunk(ChunkDelta(reasoningContent: " about the sky.")),
+            e.chunk(ChunkDelta(content: "The", reasoningContent: " Answer briefly.")),
+            e.chunk(ChunkDelta(content: " sky")),
+            e.chunk(ChunkDelta(content: " is blue.")),
+            e.chunk(ChunkDelta(), finish: .stop),
+            e.usage(18, 11),
+        ])
+    }
+
     @Test func singleToolCallArrivesWholeWithAMintedId() async throws {
         let (chunks, error) = try await UpstreamHarness.run({ _ in try! Replay.ndjson("ollama/chat-stream-tool-call.ndjson") }) { harness in
             await drain(try await provider(harness).stream(try providerRequest(Self.ask)))

@@ -32,7 +32,11 @@ Error fixtures:
   - a model containing `finishstop`, offered tools on the user's turn, calls a tool but says `finish_reason: "stop"`, as
     some OpenAI-compatible servers do (OpenAI);
   - a model containing `streamerror`, streamed, fails mid-stream with the provider's in-stream error;
-  - with `cut` in an OpenAI or Ollama model, the stream stops after its first two pieces and the connection drops.
+  - with `cut` in an OpenAI or Ollama model, the stream stops after its first two pieces and the connection drops;
+  - an Ollama model containing `think` answers with its reasoning in `message.thinking` (`chat-thinking.json` /
+    `chat-stream-thinking.ndjson`, whose line where the thinking ends also carries the first word of the text);
+  - an OpenAI model containing `reasoning` answers with `reasoning_content` as OpenAI-compatible reasoning servers
+    (DeepSeek, vLLM) do (`completion-reasoning-content.json` / `stream-reasoning-content.sse`).
 Claude's `POST /v1/messages/count_tokens` answers `count_tokens.json` (or the `error-NNN` fixture).
 Streams go out with `Transfer-Encoding: chunked` on a kept-alive HTTP/1.1 connection.
 """
@@ -135,6 +139,10 @@ def choose_chat_fixture(provider, body):
         return ("stream_cache_read_turn.sse" if later_turn else "stream_cache_write_turn.sse"), True
     if provider == "openai" and "cached" in model:
         return ("stream-cached.sse" if stream else "completion-cached.json"), stream
+    if provider == "ollama" and "think" in model and not tool_turn:
+        return ("chat-stream-thinking.ndjson" if stream else "chat-thinking.json"), stream
+    if provider == "openai" and "reasoning" in model and not tool_turn:
+        return ("stream-reasoning-content.sse" if stream else "completion-reasoning-content.json"), stream
     if provider == "claude" and stream and "cache" in model:
         return "stream_cache_usage.sse", True
     if tool_turn and "parallel" in str(body.get("model", "")):

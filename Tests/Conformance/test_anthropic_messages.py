@@ -12,6 +12,7 @@ import urllib.request
 from decimal import Decimal
 
 import anthropic
+import openai
 import httpx2 as httpx  # the HTTP client the anthropic SDK itself uses
 import pytest
 
@@ -610,6 +611,35 @@ def test_regression_thinking_blocks_in_history(gateway, client, fake):
     assert "Simple sum." not in json.dumps(sent)
 
 
+def test_regression_518_our_thinking_blocks_never_reach_claude(gateway, client, fake):
+    """Conformance item 14, claude-code-hub #518, claude-mem #3198: a conversation that went through another provider
+    carries thinking blocks signed with the gateway's marker; Claude would refuse them ("Invalid `signature`"), so
+    they are cut from the body it gets (wherever they stand in a turn), while Anthropic's own signed thinking and every
+    other byte pass unchanged."""
+    ollama_turn = client.messages.create(model="ollama/qwen3-think", max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
+                                         messages=[{"role": "user", "content": "Why is the sky blue?"}])
+    assert [b.type for b in ollama_turn.content] == ["thinking", "text"] and ollama_turn.content[0].signature == MARKER
+    signed = {"type": "thinking", "thinking": "Real.", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"}
+    ours = {"type": "thinking", "thinking": "Ours.", "signature": MARKER}
+    history = [{"role": "user", "content": "Why is the sky blue?"},
+               {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in ollama_turn.content]},
+               {"role": "user", "content": "And at night?"},
+               {"role": "assistant", "content": [signed, ours, {"type": "text", "text": "Dark."}, dict(ours)]},
+               {"role": "user", "content": "Why?"}]
+    body = {"model": CLAUDE, "max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024}, "messages": history}
+    expected = json.loads(json.dumps(body))
+    expected["model"] = "claude-3-5-haiku-latest"
+    assert history[1]["content"][1]["text"] == "The sky is blue."
+    expected["messages"][1]["content"] = [history[1]["content"][1]]
+    expected["messages"][3]["content"] = [signed, {"type": "text", "text": "Dark."}]
+    for stream in (False, True):
+        mark = fake.mark()
+        assert post(gateway, "/v1/messages", {**body, "stream": stream}).status_code == 200
+        sent = fake.since(mark)[0]["raw"]
+        assert sent == json.dumps({**expected, "stream": stream}).encode()
+        assert MARKER.encode() not in sent
+
+
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("provider", ["openai", "ollama", "claude"])
 def test_max_tokens_and_stop_sequences(gateway, client, fake, provider, stream):
@@ -635,6 +665,151 @@ def test_max_tokens_and_stop_sequences(gateway, client, fake, provider, stream):
         assert (sent["body"]["options"]["num_predict"], sent["body"]["options"]["stop"]) == (4, ["END", "\n\nHuman:"])
     else:
         assert json.loads(sent["raw"])["stop_sequences"] == ["END", "\n\nHuman:"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_stub_stop_sequence_is_reported_with_its_string(gateway, client, stream):
+    """Conformance item 12: the stub stops at the earliest stop sequence (left out of the text), and since it knows
+    which one matched, the answer says `stop_reason: "stop_sequence"` with that string, in the plain answer and in the
+    streamed `message_delta`; the usage counts the text returned, and the metered row equals it."""
+    prompt = "one two END three four"
+    body = {"model": "stub/echo", "max_tokens": 100, "stop_sequences": ["four", "END"],
+            "messages": [{"role": "user", "content": prompt}]}
+    seen = count(gateway, "usage")
+    if stream:
+        _, frames = raw_stream(gateway, body)
+        blocks, _, delta = check_events(frames)
+        assert summary(blocks) == [("text", "one two ")]
+        assert (delta["delta"]["stop_reason"], delta["delta"]["stop_sequence"]) == ("stop_sequence", "END")
+        usage = delta["usage"]
+    else:
+        m = client.messages.create(**body)
+        assert message_summary(m) == [("text", "one two ")]
+        assert (m.stop_reason, m.stop_sequence) == ("stop_sequence", "END")
+        usage = usage_dict(m.usage)
+    assert usage["output_tokens"] == stub_tokens("one two ")
+    check_metered(gateway, seen, usage, ("1.00", "2.00"))
+    if stream:
+        with client.messages.stream(**body) as s:
+            final = s.get_final_message()
+        assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "END")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("provider", ["openai", "ollama"])
+def test_stop_sequence_unknown_upstream_says_end_turn(gateway, client, fake, provider, stream):
+    """OpenAI and Ollama say `stop` without saying whether a stop sequence or the end of the turn stopped them (nor
+    which sequence): `end_turn` with `stop_sequence: null`, never a guess; the sequences still reach the upstream."""
+    body = {"model": TRANSLATED[provider], "max_tokens": 100, "stop_sequences": ["END"],
+            "messages": [{"role": "user", "content": "Why is the sky blue?"}]}
+    mark = fake.mark()
+    if stream:
+        _, frames = raw_stream(gateway, body)
+        _, _, delta = check_events(frames)
+        reason, sequence = delta["delta"]["stop_reason"], delta["delta"]["stop_sequence"]
+    else:
+        m = client.messages.create(**body)
+        reason, sequence = m.stop_reason, m.stop_sequence
+    assert (reason, sequence) == ("end_turn", None)
+    sent = fake.since(mark)[0]["body"]
+    assert (sent["stop"] if provider == "openai" else sent["options"]["stop"]) == ["END"]
+
+
+# --- thinking ⇄ reasoning (translated providers) --------------------------------------------------------------------
+
+# The marker signature of thinking blocks the gateway makes from other providers' reasoning (never Anthropic's).
+MARKER = "aggregator:unsigned-thinking"
+# model → (thinking text, answer text, output tokens the upstream reported) from the fixtures.
+THINKERS = {
+    "ollama/qwen3-think": ("The user asks about the sky. Answer briefly.", "The sky is blue.",
+                           json.loads(read_fixture("ollama", "chat-thinking.json"))["eval_count"]),
+    "openai/deepseek-reasoning": ("The user wants a greeting.", "Hello there!",
+                                  json.loads(read_fixture("openai", "completion-reasoning-content.json"))["usage"]["completion_tokens"]),
+}
+
+
+@pytest.mark.parametrize("model", list(THINKERS))
+def test_regression_32357_33224_29518_thinking_block_first_and_no_text_token_lost(gateway, client, model):
+    """Conformance item 13, LiteLLM #32357/#33224 (`thinking_delta` in a text block; duplicate `message_start`),
+    #29518 and PR #25212 (the first text token lost at the switch from thinking to text): an upstream's reasoning
+    (Ollama's `message.thinking`, OpenAI-compatible `reasoning_content`) streams as a `thinking` block that comes first,
+    with `thinking_delta`s only, closed by a `signature_delta` carrying the gateway's marker; then the text block whose
+    first delta is the first word, even where the upstream sent the last thinking and the first word in one line (the
+    Ollama fixture does). `check_events` also asserts one `message_start` and each delta's kind against its block."""
+    thinking, text, output_tokens = THINKERS[model]
+    body = {"model": model, "max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [{"role": "user", "content": "Why is the sky blue?"}]}
+    seen = count(gateway, "usage")
+    _, frames = raw_stream(gateway, body)
+    blocks, _, delta = check_events(frames)
+    assert [b["type"] for b in blocks] == ["thinking", "text"]
+    kinds = [d["type"] for d in blocks[0]["deltas"]]
+    assert kinds[-1] == "signature_delta" and set(kinds[:-1]) == {"thinking_delta"}
+    assert "".join(d["thinking"] for d in blocks[0]["deltas"][:-1]) == thinking
+    assert blocks[0]["deltas"][-1]["signature"] == MARKER
+    assert blocks[1]["text"] == text and blocks[1]["deltas"][0]["text"] == text.split(" ")[0]
+    assert delta["delta"]["stop_reason"] == "end_turn"
+    # Metering as the upstream reported: its output tokens include the reasoning.
+    assert delta["usage"]["output_tokens"] == output_tokens
+    assert next_rows(gateway, "usage", seen)[0]["tokens_out"] == output_tokens
+
+    with client.messages.stream(**body) as s:
+        final = s.get_final_message()
+    plain = client.messages.create(**body)
+    for m in (final, plain):
+        assert [b.type for b in m.content] == ["thinking", "text"]
+        assert (m.content[0].thinking, m.content[0].signature, m.content[1].text) == (thinking, MARKER, text)
+        assert m.stop_reason == "end_turn" and m.usage.output_tokens == output_tokens
+
+
+@pytest.mark.parametrize("thinking, effort, want", [
+    ({"type": "enabled", "budget_tokens": 1024}, None, "low"),
+    ({"type": "enabled", "budget_tokens": 2048}, None, "medium"),
+    ({"type": "enabled", "budget_tokens": 31999}, None, "high"),
+    ({"type": "adaptive"}, None, "medium"),
+    ({"type": "adaptive"}, "low", "low"),
+    ({"type": "enabled", "budget_tokens": 1024}, "max", "high"),
+    ({"type": "disabled"}, "high", None),
+    (None, "high", None),
+])
+def test_thinking_and_effort_become_reasoning_effort_and_think(gateway, client, fake, thinking, effort, want):
+    """Thinking asked for (`enabled`, `adaptive`) → OpenAI `reasoning_effort` at `output_config.effort`'s level, else the
+    budget's (under 2048 low, under 4096 medium, else high: LiteLLM's budgets read backwards), else medium; Ollama
+    `think: true`. No thinking, or `disabled`, sends neither."""
+    extra = {}
+    if thinking:
+        extra["thinking"] = thinking
+    if effort:
+        extra["output_config"] = {"effort": effort}
+    for model in ("openai/gpt-4o-mini", TRANSLATED["ollama"]):
+        mark = fake.mark()
+        client.messages.create(model=model, max_tokens=32000, messages=[{"role": "user", "content": "Think about it"}],
+                               extra_body=extra)
+        sent = fake.since(mark)[0]["body"]
+        if model.startswith("openai/"):
+            assert sent.get("reasoning_effort") == want
+        else:
+            assert sent.get("think") == (True if want else None)
+        assert "thinking" not in sent and "output_config" not in sent
+
+
+@pytest.mark.parametrize("model", list(THINKERS))
+def test_chat_completions_expose_reasoning_content(gateway, model):
+    """`/v1/chat/completions` gives the reasoning as `reasoning_content`, the key OpenAI-compatible reasoning servers use
+    (an OpenAI-compatible upstream's passes through; Ollama's `thinking` becomes it): in the message, and in the deltas,
+    before the text, which stays whole (LiteLLM #24985/#20433: no reasoning text through OpenAI chat)."""
+    thinking, text, _ = THINKERS[model]
+    sdk = openai.OpenAI(base_url=root(gateway) + "/v1", api_key=gateway.key, max_retries=0)
+    messages = [{"role": "user", "content": "Why is the sky blue?"}]
+    r = sdk.chat.completions.create(model=model, messages=messages)
+    assert r.choices[0].message.content == text and r.choices[0].message.model_extra["reasoning_content"] == thinking
+    chunks = list(sdk.chat.completions.create(model=model, messages=messages, stream=True))
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    reasoning = [d.model_extra.get("reasoning_content") or "" for d in deltas]
+    contents = [d.content or "" for d in deltas]
+    assert "".join(reasoning) == thinking and "".join(contents) == text
+    first_text = next(i for i, c in enumerate(contents) if c)
+    assert all(not r for r in reasoning[first_text + 1:])
 
 
 # --- Claude pass-through ---------------------------------------------------------------------------------------------
@@ -690,6 +865,8 @@ def test_system_blocks_reach_other_providers_in_order_and_beta_fields_are_droppe
                                      {"type": "text", "text": "What is in this picture?"}]},
     ]
     assert body["user"] == "user_abc_session_1" and body["max_tokens"] == 32000
+    # Adaptive thinking at `output_config.effort` "high" is OpenAI's `reasoning_effort` "high".
+    assert body["reasoning_effort"] == "high"
     for dropped in ("thinking", "context_management", "output_config", "metadata", "system", "cache_control"):
         assert dropped not in body
 

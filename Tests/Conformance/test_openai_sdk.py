@@ -99,6 +99,27 @@ def test_streamed_completion_with_usage(client):
     GENERATED.append((6, 6))
 
 
+@pytest.mark.parametrize("stop", ["END", ["later", "END", "never"]])
+def test_stop_sequences_cut_the_answer(client, stop):
+    """OpenAI's `stop` (a string or up to four): the answer ends before the earliest stop sequence, which is left out,
+    with `finish_reason` `stop` and completion tokens counting the text returned, plain and streamed alike; which
+    sequence matched is not an OpenAI field and never appears."""
+    messages = [{"role": "user", "content": "one two END three later"}]
+    raw = client.chat.completions.with_raw_response.create(model="stub/echo", messages=messages, stop=stop)
+    r = raw.parse()
+    assert r.choices[0].message.content == "one two " and r.choices[0].finish_reason == "stop"
+    assert (r.usage.prompt_tokens, r.usage.completion_tokens) == (tokens(messages[0]["content"]), tokens("one two "))
+    assert "stop_sequence" not in raw.text and "END" not in raw.text
+    GENERATED.append((r.usage.prompt_tokens, r.usage.completion_tokens))
+    chunks = list(client.chat.completions.create(model="stub/echo", messages=messages, stop=stop, stream=True,
+                                                 stream_options={"include_usage": True}))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "one two "
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (r.usage.prompt_tokens, r.usage.completion_tokens)
+    assert all("stop_sequence" not in c.model_dump_json() for c in chunks)
+    GENERATED.append((r.usage.prompt_tokens, r.usage.completion_tokens))
+
+
 def run_tool_loop(client, stream):
     messages = [{"role": "user", "content": "Use get_weather for Paris"}]
     if stream:

@@ -14,6 +14,7 @@ enum OllamaRequestTranslator {
         request.options = OllamaOptions(
             numPredict: chat.outputTokenLimit, temperature: chat.temperature, topP: chat.topP, seed: chat.seed,
             stop: chat.stop, presencePenalty: chat.presencePenalty, frequencyPenalty: chat.frequencyPenalty)
+        request.think = think(chat.reasoningEffort)
         return request
     }
 
@@ -50,6 +51,13 @@ enum OllamaRequestTranslator {
         case .allowedTools(_, let names)?: return tools.filter { names.contains($0.name) }
         case .auto?, .required?, nil: return tools
         }
+    }
+
+    /// `reasoning_effort` → `think`: any effort but `none` asks for thinking (`true`). Ollama's effort levels are for
+    /// gpt-oss alone; its other thinking models take only a boolean, so the level is not sent.
+    static func think(_ effort: String?) -> Bool? {
+        guard let effort else { return nil }
+        return effort != "none"
     }
 
     /// `json_object` → `"json"`; `json_schema` → its schema; `text` → nothing.

@@ -23,22 +23,27 @@ struct OllamaResponseTranslator: Sendable {
         var calls: [ToolCall] = []
         for call in response.message?.toolCalls ?? [] { calls.append(openAI(call)) }
         let content = response.message?.content ?? ""
+        let thinking = response.message?.thinking ?? ""
         let message = AssistantMessage(
-            content: content.isEmpty && !calls.isEmpty ? nil : content, toolCalls: calls.isEmpty ? nil : calls)
+            content: content.isEmpty && !calls.isEmpty ? nil : content, reasoningContent: thinking.isEmpty ? nil : thinking,
+            toolCalls: calls.isEmpty ? nil : calls)
         return ChatCompletion(
             id: id, created: created, model: model,
             choices: [ChatChoice(message: message, finishReason: finishReason(response.doneReason))],
             usage: Self.usage(response))
     }
 
-    /// The chunks for one NDJSON line. The first chunk carries the role; each tool call arrives whole (Ollama
-    /// parses them server-side) as one fragment with its id, name and all its arguments; the `done` line adds
-    /// a `delta:{}` finish chunk and the `choices:[]` usage chunk.
+    /// The chunks for one NDJSON line. The first chunk carries the role; thinking text (`reasoning_content`) comes
+    /// before the text of the same line, both in one delta, so neither is lost where the one turns into the other;
+    /// each tool call arrives whole (Ollama parses them server-side) as one fragment with its id, name and all its
+    /// arguments; the `done` line adds a `delta:{}` finish chunk and the `choices:[]` usage chunk.
     mutating func chunks(_ line: OllamaChatResponse) throws -> [ChatCompletionChunk] {
         if let error = line.error { throw UpstreamError.inStream(message: error, type: "server_error") }
         guard !isFinished else { return [] }
         var deltas: [ChunkDelta] = []
-        if let content = line.message?.content, !content.isEmpty { deltas.append(ChunkDelta(content: content)) }
+        let thinking = line.message?.thinking.flatMap { $0.isEmpty ? nil : $0 }
+        let content = line.message?.content.isEmpty == false ? line.message?.content : nil
+        if thinking != nil || content != nil { deltas.append(ChunkDelta(content: content, reasoningContent: thinking)) }
         for call in line.message?.toolCalls ?? [] {
             let call = openAI(call)
             let fragment = ToolCallDelta(

@@ -10,6 +10,8 @@ struct OllamaChatRequest: Sendable, Hashable {
     /// `"json"` or a JSON schema.
     var format: JSONValue?
     var options = OllamaOptions()
+    /// `think: true` asks a thinking model for its reasoning, in `message.thinking`; nil leaves the model's default.
+    var think: Bool?
 }
 
 /// Modelfile parameters set per request; only the ones the client set are written.
@@ -34,7 +36,7 @@ struct OllamaMessage: Sendable, Hashable {
     var toolCalls: [OllamaToolCall]?
     var toolName: String?
     var toolCallID: String?
-    /// Reasoning text of thinking models; read, not forwarded to OpenAI clients.
+    /// Reasoning text of thinking models; read into `reasoning_content`, never sent back.
     var thinking: String?
 
     init(role: String, content: String, images: [String]? = nil, toolCalls: [OllamaToolCall]? = nil,
@@ -80,6 +82,7 @@ extension OllamaChatRequest: JSONWritable {
             w.field("stream", stream)
             if let format { w.field("format", format) }
             if !options.isEmpty { w.key("options"); options.write(to: &w) }
+            if let think { w.field("think", think) }
         }
     }
 }

@@ -10,6 +10,8 @@ struct StubAnswer {
 
     let kind: Kind
     let usage: Usage
+    /// The stop sequence that cut the text answer, if one did.
+    let stopSequence: String?
 
     var finishReason: FinishReason {
         if case .toolCall = kind { return .toolCalls }
@@ -23,6 +25,7 @@ struct StubAnswer {
             // Unique per call, as OpenAI's are: clients key tool results by this id across a conversation.
             let id = RandomPool.hexID(prefix: "call_", digits: 24)
             kind = .toolCall(ToolCall(id: id, function: FunctionCall(name: tool.name, arguments: arguments)))
+            stopSequence = nil
             usage = Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: TokenEstimator.tokens(arguments))
         } else {
             let text: String
@@ -33,9 +36,29 @@ struct StubAnswer {
             } else {
                 text = request.messages.last(where: { $0.role == .user })?.text ?? ""
             }
-            kind = .text(text)
-            usage = Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: TokenEstimator.tokens(text))
+            let (answer, matched) = Self.cut(text, at: request.stop ?? [])
+            kind = .text(answer)
+            stopSequence = matched
+            usage = Usage(promptTokens: TokenEstimator.promptTokens(request.messages), completionTokens: TokenEstimator.tokens(answer))
         }
+    }
+
+    /// OpenAI's `stop`: the text up to the earliest occurrence of any of the sequences (the sequence itself left
+    /// out), and the sequence found there (the longest, when several start at the same place). Empty sequences
+    /// never match.
+    static func cut(_ text: String, at sequences: [String]) -> (text: String, matched: String?) {
+        var earliest: (range: Range<String.Index>, sequence: String)?
+        for sequence in sequences where !sequence.isEmpty {
+            guard let range = text.range(of: sequence) else { continue }
+            if let found = earliest,
+                found.range.lowerBound < range.lowerBound || (found.range.lowerBound == range.lowerBound && found.sequence.count >= sequence.count)
+            {
+                continue
+            }
+            earliest = (range, sequence)
+        }
+        guard let earliest else { return (text, nil) }
+        return (String(text[..<earliest.range.lowerBound]), earliest.sequence)
     }
 
     /// The tool the stub calls, if any: the one `tool_choice` names, else the first whose name the last user

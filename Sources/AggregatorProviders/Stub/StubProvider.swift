@@ -28,7 +28,8 @@ public struct StubProvider: Provider {
         }
         return ChatCompletion(
             id: "chatcmpl-\(request.requestID)", created: Int(Date().timeIntervalSince1970), model: request.model,
-            choices: [ChatChoice(message: message, finishReason: answer.finishReason)], usage: answer.usage)
+            choices: [ChatChoice(message: message, finishReason: answer.finishReason, stopSequence: answer.stopSequence)],
+            usage: answer.usage)
     }
 
     public func stream(_ request: ProviderRequest) async throws -> ChunkStream {
@@ -36,8 +37,10 @@ public struct StubProvider: Provider {
         let answer = StubAnswer(request.chat)
         let id = "chatcmpl-\(request.requestID)"
         let created = Int(Date().timeIntervalSince1970)
-        func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil) -> ChatCompletionChunk {
-            ChatCompletionChunk(id: id, created: created, model: request.model, choices: [ChunkChoice(delta: delta, finishReason: finish)])
+        func chunk(_ delta: ChunkDelta, finish: FinishReason? = nil, stopSequence: String? = nil) -> ChatCompletionChunk {
+            ChatCompletionChunk(
+                id: id, created: created, model: request.model,
+                choices: [ChunkChoice(delta: delta, finishReason: finish, stopSequence: stopSequence)])
         }
         var chunks: [ChatCompletionChunk] = []
         switch answer.kind {
@@ -50,7 +53,7 @@ public struct StubProvider: Provider {
                 chunks.append(chunk(ChunkDelta(toolCalls: [.arguments(index: 0, fragment)])))
             }
         }
-        chunks.append(chunk(ChunkDelta(), finish: answer.finishReason))
+        chunks.append(chunk(ChunkDelta(), finish: answer.finishReason, stopSequence: answer.stopSequence))
         chunks.append(ChatCompletionChunk(id: id, created: created, model: request.model, choices: [], usage: answer.usage))
         let delay: Duration? = request.model == "slow" ? chunkDelay : nil
         return ChunkStream(StubChunks(chunks: chunks, delay: delay))

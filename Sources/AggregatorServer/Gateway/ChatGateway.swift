@@ -57,47 +57,20 @@ public struct ChatGateway: Sendable {
         _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, timing: RequestTiming? = nil, logger: Logger
     ) async throws -> (ChatCompletion, Generation) {
         let jobID = RandomPool.uuid()
-        let targets = try await catalog.resolve(request.model)
-        let ticket = try await reserve(request, targets: targets, tenantID: tenantID, key: jobID.lowercasedText)
-        var settled: Generation?
-        defer {
-            if let ticket { Task { [settled] in await settle(key: ticket.key, tenantID: tenantID, settled) } }
-        }
-        timing?.limitHeaders = ticket?.headers ?? []
         let started = Date()
         var upstreamRequest = request
         upstreamRequest.stream = false
         upstreamRequest.streamOptions = nil
-        for (i, target) in targets.enumerated() {
-            upstreamRequest.model = target.model
-            do {
-                timing?.answered(provider: target.provider.name, model: target.model)
-                let asked = ContinuousClock.now
-                let completion: ChatCompletion
-                do {
-                    defer { timing?.addUpstream(ContinuousClock.now - asked) }
-                    completion = try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
-                }
-                let message = completion.choices.first?.message
-                let generation = record(
-                    tenantID: tenantID, target: target, request: request, output: message.map(Self.outputText), error: nil,
-                    usage: completion.usage ?? estimate(request, output: message.map(Self.outputText) ?? ""), started: started, jobID: jobID)
-                settled = generation
-                return (completion, generation)
-            } catch let error as UpstreamError {
-                metrics?.upstreamError(provider: target.provider.name, error)
-                if error.allowsFallback && i < targets.count - 1 {
-                    logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
-                    metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)
-                    continue
-                }
-                record(
-                    tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started,
-                    jobID: jobID)
-                throw GatewayError.upstream(error, provider: target.provider.name)
+        let (completion, target) = try await reserving(request, tenantID: tenantID, key: jobID.lowercasedText, timing: timing) { targets in
+            try await firstAnswer(
+                from: targets, for: request, tenantID: tenantID, started: started, timing: timing, refusalJobID: jobID, logger: logger
+            ) { target in
+                upstreamRequest.model = target.model
+                return try await target.provider.complete(ProviderRequest(chat: upstreamRequest, requestID: requestID))
             }
         }
-        throw GatewayError.modelNotFound(request.model)
+        let (generation, _) = await meterAnswer(completion, request: request, target: target, tenantID: tenantID, started: started, jobID: jobID)
+        return (completion, generation)
     }
 
     /// An open upstream stream and its target, after falling over past targets that failed before streaming.
@@ -109,46 +82,17 @@ public struct ChatGateway: Sendable {
         _ request: ChatCompletionRequest, tenantID: UUID, requestID: String, started: Date, timing: RequestTiming? = nil,
         recordsRefusal: Bool = true, limitKey: String, logger: Logger
     ) async throws -> (ChunkStream, ResolvedTarget) {
-        let targets = try await catalog.resolve(request.model)
-        let ticket = try await reserve(request, targets: targets, tenantID: tenantID, key: limitKey)
-        timing?.limitHeaders = ticket?.headers ?? []
-        do {
-            return try await openStream(
-                request, targets: targets, tenantID: tenantID, requestID: requestID, started: started, timing: timing,
-                recordsRefusal: recordsRefusal, logger: logger)
-        } catch {
-            if ticket != nil { await settle(key: limitKey, tenantID: tenantID, nil) }
-            throw error
-        }
-    }
-
-    private func openStream(
-        _ request: ChatCompletionRequest, targets: [ResolvedTarget], tenantID: UUID, requestID: String, started: Date, timing: RequestTiming?,
-        recordsRefusal: Bool, logger: Logger
-    ) async throws -> (ChunkStream, ResolvedTarget) {
         var upstreamRequest = request
         upstreamRequest.stream = true
-        for (i, target) in targets.enumerated() {
-            upstreamRequest.model = target.model
-            do {
-                let asked = ContinuousClock.now
-                defer { timing?.addUpstream(ContinuousClock.now - asked) }
-                timing?.answered(provider: target.provider.name, model: target.model)
-                return (try await target.provider.stream(ProviderRequest(chat: upstreamRequest, requestID: requestID)), target)
-            } catch let error as UpstreamError {
-                metrics?.upstreamError(provider: target.provider.name, error)
-                if error.allowsFallback && i < targets.count - 1 {
-                    logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(error.kind)"])
-                    metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)
-                    continue
-                }
-                if recordsRefusal {
-                    record(tenantID: tenantID, target: target, request: request, output: nil, error: "\(error.kind)", usage: nil, started: started)
-                }
-                throw GatewayError.upstream(error, provider: target.provider.name)
+        return try await reserving(request, tenantID: tenantID, key: limitKey, timing: timing) { targets in
+            try await firstAnswer(
+                from: targets, for: request, tenantID: tenantID, started: started, timing: timing, recordsRefusal: recordsRefusal,
+                logger: logger
+            ) { target in
+                upstreamRequest.model = target.model
+                return try await target.provider.stream(ProviderRequest(chat: upstreamRequest, requestID: requestID))
             }
         }
-        throw GatewayError.modelNotFound(request.model)
     }
 
     /// Meters one generation (off the response path: the recorder writes it in a batch).

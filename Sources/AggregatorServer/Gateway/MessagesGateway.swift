@@ -19,56 +19,18 @@ struct MessagesGateway: Sendable {
 
     /// Reserves the request against the tenant's limits under its job id (SPEC §16, as the chat path does), then
     /// tries each target of the request's model in turn, falling over on connection errors, timeouts, 429 and 5xx
-    /// before any byte reached the client. A refusal that ends the search is metered as a failed job, its reservation
-    /// released, and thrown: Claude's as it came (`ClaudeRefusal`), any other as the gateway's error. Whoever meters
-    /// an answer settles its reservation (`ChatGateway.settle`).
+    /// before any byte reached the client (`ChatGateway.firstAnswer`). A refusal that ends the search is metered as
+    /// a failed job, its reservation released, and thrown: Claude's as it came (`ClaudeRefusal`), any other as the
+    /// gateway's error. Whoever meters an answer settles its reservation (`ChatGateway.settle`).
     func open(
         _ request: AnthropicMessagesRequest, clientHeaders: [(String, String)], tenantID: UUID, jobID: UUID, requestID: String,
         started: Date, timing: RequestTiming, logger: Logger
     ) async throws -> (Answer, ResolvedTarget) {
-        let targets = try await chat.catalog.resolve(request.model)
-        let ticket = try await chat.reserve(request.chat, targets: targets, tenantID: tenantID, key: jobID.lowercasedText)
-        timing.limitHeaders = ticket?.headers ?? []
-        do {
-            return try await open(
-                request, targets: targets, clientHeaders: clientHeaders, tenantID: tenantID, requestID: requestID, started: started,
-                timing: timing, logger: logger)
-        } catch {
-            if ticket != nil { await chat.settle(key: jobID.lowercasedText, tenantID: tenantID, nil) }
-            throw error
-        }
-    }
-
-    private func open(
-        _ request: AnthropicMessagesRequest, targets: [ResolvedTarget], clientHeaders: [(String, String)], tenantID: UUID, requestID: String,
-        started: Date, timing: RequestTiming, logger: Logger
-    ) async throws -> (Answer, ResolvedTarget) {
-        for (i, target) in targets.enumerated() {
-            timing.answered(provider: target.provider.name, model: target.model)
-            let asked = ContinuousClock.now
-            do {
-                defer { timing.addUpstream(ContinuousClock.now - asked) }
-                return (try await ask(target, request, clientHeaders: clientHeaders, requestID: requestID), target)
-            } catch {
-                let upstream: UpstreamError
-                switch error {
-                case let refusal as ClaudeRefusal: upstream = refusal.error
-                case let failure as UpstreamError: upstream = failure
-                default: throw error
-                }
-                chat.metrics?.upstreamError(provider: target.provider.name, upstream)
-                if upstream.allowsFallback && i < targets.count - 1 {
-                    logger.warning("target failed; trying the next", metadata: ["target": "\(target.id)", "error": "\(upstream.kind)"])
-                    chat.metrics?.fallback(from: target.provider.name, to: targets[i + 1].provider.name)
-                    continue
-                }
-                chat.record(
-                    tenantID: tenantID, target: target, request: request.chat, output: nil, error: "\(upstream.kind)", usage: nil, started: started)
-                if error is ClaudeRefusal { throw error }
-                throw GatewayError.upstream(upstream, provider: target.provider.name)
+        try await chat.reserving(request.chat, tenantID: tenantID, key: jobID.lowercasedText, timing: timing) { targets in
+            try await chat.firstAnswer(from: targets, for: request.chat, tenantID: tenantID, started: started, timing: timing, logger: logger) {
+                try await ask($0, request, clientHeaders: clientHeaders, requestID: requestID)
             }
         }
-        throw GatewayError.modelNotFound(request.model)
     }
 
     private func ask(

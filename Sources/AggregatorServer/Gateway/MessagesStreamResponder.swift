@@ -41,22 +41,23 @@ struct MessagesStreamResponder: Sendable {
                 clientGone = true
             }
             if !clientGone {
-                let (events, feed) = AsyncStream<StreamEvent>.makeStream()
+                // The upstream reader and the ping timer hand their events to this writer one at a time (`Handoff`
+                // holds none of its own): the upstream is read no faster than the client takes the frames.
+                let events = Handoff<StreamEvent>()
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
                         var batches = chunks.makeBatchIterator()
                         do {
-                            while let batch = try await batches.next() { feed.yield(.chunks(batch)) }
-                            feed.yield(.end)
+                            while let batch = try await batches.next() { await events.send(.chunks(batch)) }
+                            await events.send(.end)
                         } catch {
-                            feed.yield(.failed(error))
+                            await events.send(.failed(error))
                         }
-                        feed.finish()
                     }
                     group.addTask {
-                        while (try? await Task.sleep(for: pingInterval / 2)) != nil { feed.yield(.tick) }
+                        while (try? await Task.sleep(for: pingInterval / 2)) != nil { await events.send(.tick) }
                     }
-                    loop: for await event in events {
+                    loop: while let event = await events.next() {
                         var frames: [UInt8] = []
                         switch event {
                         case .chunks(let batch):
@@ -86,20 +87,17 @@ struct MessagesStreamResponder: Sendable {
                             break loop
                         }
                     }
+                    // Producers still sending return at once; the upstream request is cancelled.
+                    events.finish()
                     group.cancelAll()
                 }
             }
             if clientGone { logger.info("client left mid-stream; upstream cancelled") }
-            let usage =
-                relay.usage ?? gateway.estimate(meter.request.chat, output: relay.producedText, reported: relay.usageSoFar)
-            let failure = clientGone ? "client disconnected" : upstreamFailure?.kind
-            let generation = gateway.record(
-                tenantID: meter.tenantID, target: meter.target, request: meter.request.chat, output: relay.output, error: failure,
-                usage: usage, started: meter.started, jobID: meter.jobID)
-            await gateway.settle(key: meter.jobID.lowercasedText, tenantID: meter.tenantID, generation)
+            let (_, usage) = await gateway.meterStream(
+                relay, request: meter.request.chat, target: meter.target, tenantID: meter.tenantID, started: meter.started,
+                jobID: meter.jobID, clientGone: clientGone, upstreamFailure: upstreamFailure)
             if clientGone { return nil }
             if let upstreamFailure {
-                gateway.metrics?.upstreamError(provider: meter.target.provider.name, upstreamFailure)
                 logger.warning("stream failed after it began", metadata: ["error": "\(upstreamFailure.kind)"])
                 return AnthropicErrors.event(GatewayError.upstream(upstreamFailure, provider: meter.target.provider.name))
             }

@@ -7,6 +7,8 @@ import Foundation
 struct StreamRelay {
     let wantsUsage: Bool
     private(set) var text = ""
+    /// Reasoning text (`reasoning_content`), not part of the answer stored, but produced: it counts in an estimate.
+    private(set) var reasoning = ""
     private(set) var toolCalls: [Int: (id: String, name: String, arguments: String)] = [:]
     private(set) var usage: Usage?
     /// What the upstream reported before its usage chunk (see `ChatCompletionChunk.usageSoFar`).
@@ -33,6 +35,7 @@ struct StreamRelay {
         if let soFar = chunk.usageSoFar { usageSoFar = soFar }
         for choice in chunk.choices {
             if let content = choice.delta.content { text += content }
+            if let thought = choice.delta.reasoningContent { reasoning += thought }
             for call in choice.delta.toolCalls ?? [] {
                 var entry = toolCalls[call.index] ?? (id: "", name: "", arguments: "")
                 if let id = call.id { entry.id = id }
@@ -54,6 +57,7 @@ struct StreamRelay {
         return writer.string
     }
 
-    /// Text that counts as completion tokens when the upstream never reported usage.
-    var producedText: String { text + toolCalls.values.map(\.arguments).joined() }
+    /// Text that counts as completion tokens when the upstream never reported usage (reasoning included: upstreams
+    /// count reasoning tokens as output).
+    var producedText: String { reasoning + text + toolCalls.values.map(\.arguments).joined() }
 }

@@ -69,14 +69,9 @@ struct StreamResponder: Sendable {
                         upstreamFailure = (error as? UpstreamError) ?? UpstreamError.connection("stream failed")
                     }
                 }
-                let failure = clientGone || (Task.isCancelled && upstreamFailure == nil) ? "client disconnected" : upstreamFailure?.kind
-                let generation = gateway.record(
-                    tenantID: tenantID, target: target, request: request, output: relay.output, error: failure,
-                    usage: relay.usage ?? gateway.estimate(request, output: relay.producedText, reported: relay.usageSoFar), started: started,
-                    jobID: jobID)
-                // The stream's reservation (made under its job id) becomes what it produced, however it ended.
-                await gateway.settle(key: jobID.lowercasedText, tenantID: tenantID, generation)
-                if let upstreamFailure { gateway.metrics?.upstreamError(provider: target.provider.name, upstreamFailure) }
+                let (generation, _) = await gateway.meterStream(
+                    relay, request: request, target: target, tenantID: tenantID, started: started, jobID: jobID, clientGone: clientGone,
+                    upstreamFailure: upstreamFailure)
                 gateway.metrics?.requestFinished(
                     metered.operation, provider: target.provider.name, model: target.model, stream: true, status: 200,
                     duration: ContinuousClock.now - clock)

@@ -32,13 +32,8 @@ struct MessagesRoute {
         case .claude(let passThrough):
             return try await relayWhole(passThrough, meter: meter)
         case .completion(let completion):
-            let message = completion.choices.first?.message
-            let output = message.map(ChatGateway.outputText)
-            let usage = completion.usage ?? gateway.chat.estimate(messages.chat, output: output ?? "")
-            let generation = gateway.chat.record(
-                tenantID: tenantID, target: target, request: messages.chat, output: output, error: nil, usage: usage, started: started,
-                jobID: jobID)
-            await gateway.chat.settle(key: jobID.lowercasedText, tenantID: tenantID, generation)
+            let (_, usage) = await gateway.chat.meterAnswer(
+                completion, request: messages.chat, target: target, tenantID: tenantID, started: started, jobID: jobID)
             let body = AnthropicMessagesAnswer.encode(
                 completion, id: AnthropicMessagesAnswer.messageID(requestID: context.requestID), usage: usage)
             return Self.json(body, provider: target.provider.name, limitHeaders: context.timing.limitHeaders)

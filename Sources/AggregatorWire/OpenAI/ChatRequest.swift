@@ -167,6 +167,13 @@ public struct ChatCompletionRequest: Sendable, Hashable {
     public var wantsStreamUsage: Bool { isStreaming && (streamOptions?.includeUsage ?? false) }
     /// The token cap the client asked for, whichever field it used.
     public var outputTokenLimit: Int? { maxCompletionTokens ?? maxTokens }
+
+    /// `reasoning_effort` (`low`, `medium`, `high`, …): passed through as it came, so it rides in `extra`; read by
+    /// translators (Ollama's `think`) and set by the Messages API's thinking mapping.
+    public var reasoningEffort: String? {
+        get { extra["reasoning_effort"]?.stringValue }
+        set { extra["reasoning_effort"] = newValue.map(JSONValue.string) }
+    }
 }
 
 extension ChatCompletionRequest: Decodable {

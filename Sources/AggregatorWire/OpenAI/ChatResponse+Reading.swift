@@ -82,6 +82,7 @@ extension AssistantMessage: JSONReadable {
             switch key {
             case "content": content = try r.readOptionalString()
             case "refusal": refusal = try r.readOptionalString()
+            case "reasoning_content": reasoningContent = try r.readOptionalString()
             case "tool_calls": toolCalls = try r.readNull() ? nil : r.readArray(of: ToolCall.self)
             case "role": try r.skipValue()
             default: extra[key] = try r.readValue()
@@ -175,6 +176,7 @@ extension ChunkDelta: JSONReadable {
             case "role": role = try r.readOptionalString()
             case "content": content = try r.readOptionalString()
             case "refusal": refusal = try r.readOptionalString()
+            case "reasoning_content": reasoningContent = try r.readOptionalString()
             case "tool_calls": toolCalls = try r.readNull() ? nil : r.readArray(of: ToolCallDelta.self)
             default: extra[key] = try r.readValue()
             }

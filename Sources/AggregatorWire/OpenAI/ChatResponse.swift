@@ -55,13 +55,17 @@ extension Usage: JSONWritable {
 public struct AssistantMessage: Sendable, Hashable {
     public var content: String?
     public var refusal: String?
+    /// The model's reasoning text, under the non-standard `reasoning_content` key that OpenAI-compatible servers
+    /// (DeepSeek, vLLM, …) use and the gateway writes for Ollama's `thinking` (WIRE §3.6); never counted as content.
+    public var reasoningContent: String?
     public var toolCalls: [ToolCall]?
     /// Members we do not read (`annotations`, `audio`, …), passed through.
     public var extra = JSONObject()
 
-    public init(content: String?, refusal: String? = nil, toolCalls: [ToolCall]? = nil) {
+    public init(content: String?, refusal: String? = nil, reasoningContent: String? = nil, toolCalls: [ToolCall]? = nil) {
         self.content = content
         self.refusal = refusal
+        self.reasoningContent = reasoningContent
         self.toolCalls = toolCalls
     }
 }
@@ -71,11 +75,15 @@ public struct ChatChoice: Sendable, Hashable {
     public var message: AssistantMessage
     public var logprobs: JSONValue?
     public var finishReason: FinishReason?
+    /// Not part of the wire format, never written: the stop sequence that ended the choice, when the provider
+    /// knows which one (the stub does; OpenAI and Ollama do not say), for Anthropic's `stop_sequence`.
+    public var stopSequence: String?
 
-    public init(index: Int = 0, message: AssistantMessage, finishReason: FinishReason?) {
+    public init(index: Int = 0, message: AssistantMessage, finishReason: FinishReason?, stopSequence: String? = nil) {
         self.index = index
         self.message = message
         self.finishReason = finishReason
+        self.stopSequence = stopSequence
     }
 }
 
@@ -117,6 +125,7 @@ extension ChatCompletion: JSONWritable {
                             w.field("role", "assistant")
                             w.field("content", choice.message.content)
                             w.field("refusal", choice.message.refusal)
+                            if let reasoning = choice.message.reasoningContent { w.field("reasoning_content", reasoning) }
                             if let calls = choice.message.toolCalls, !calls.isEmpty {
                                 w.key("tool_calls")
                                 w.array { w in for call in calls { call.write(to: &w) } }
@@ -173,18 +182,25 @@ public struct ChunkDelta: Sendable, Hashable {
     public var role: String?
     public var content: String?
     public var refusal: String?
+    /// A piece of the model's reasoning text (`reasoning_content`, see `AssistantMessage.reasoningContent`).
+    public var reasoningContent: String?
     public var toolCalls: [ToolCallDelta]?
     /// Members we do not read (legacy `function_call`, `annotations`, …), passed through.
     public var extra = JSONObject()
 
-    public init(role: String? = nil, content: String? = nil, refusal: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
+    public init(
+        role: String? = nil, content: String? = nil, refusal: String? = nil, reasoningContent: String? = nil, toolCalls: [ToolCallDelta]? = nil
+    ) {
         self.role = role
         self.content = content
         self.refusal = refusal
+        self.reasoningContent = reasoningContent
         self.toolCalls = toolCalls
     }
 
-    public var isEmpty: Bool { role == nil && content == nil && refusal == nil && (toolCalls?.isEmpty ?? true) && extra.isEmpty }
+    public var isEmpty: Bool {
+        role == nil && content == nil && refusal == nil && reasoningContent == nil && (toolCalls?.isEmpty ?? true) && extra.isEmpty
+    }
 }
 
 public struct ChunkChoice: Sendable, Hashable {
@@ -192,11 +208,15 @@ public struct ChunkChoice: Sendable, Hashable {
     public var delta: ChunkDelta
     public var logprobs: JSONValue?
     public var finishReason: FinishReason?
+    /// Not part of the wire format, never written: on the finishing chunk, the stop sequence that ended the
+    /// choice when the provider knows which one (see `ChatChoice.stopSequence`).
+    public var stopSequence: String?
 
-    public init(index: Int = 0, delta: ChunkDelta, finishReason: FinishReason? = nil) {
+    public init(index: Int = 0, delta: ChunkDelta, finishReason: FinishReason? = nil, stopSequence: String? = nil) {
         self.index = index
         self.delta = delta
         self.finishReason = finishReason
+        self.stopSequence = stopSequence
     }
 }
 
@@ -266,6 +286,7 @@ extension ChunkDelta {
             w.null()
         }
         if let refusal { w.field("refusal", refusal) }
+        if let reasoningContent { w.field("reasoning_content", reasoningContent) }
         if let toolCalls, !toolCalls.isEmpty {
             w.key("tool_calls")
             w.array { w in

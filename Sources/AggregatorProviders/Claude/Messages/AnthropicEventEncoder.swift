@@ -5,10 +5,12 @@ import AggregatorWire
 /// of `ClaudeStreamTranslator`), the rules clients rely on kept here in one place:
 /// - `message_start` first and once, with the input tokens as far as they are known;
 /// - content blocks with dense indexes, one open at a time: a block is stopped before the next one starts;
+/// - reasoning (`reasoning_content`) in `thinking` blocks with `thinking_delta`s, each closed by a `signature_delta`
+///   carrying the gateway's marker, text in `text` blocks with `text_delta`s, never one kind in the other's block;
 /// - a tool block gets at least one `input_json_delta` (`{}` for a call without arguments), and arguments that
 ///   arrive whole, in the call's first chunk, are sent too (LiteLLM #25561);
-/// - `message_delta` once, at the end, with `stop_reason` `tool_use` whenever a tool block was sent and cumulative
-///   usage; then `message_stop`.
+/// - `message_delta` once, at the end, with `stop_reason` `tool_use` whenever a tool block was sent (`stop_sequence`
+///   and its string when the provider said which stop sequence matched) and cumulative usage; then `message_stop`.
 /// Every frame is `event: <type>` with `data.type` equal to it.
 public struct AnthropicEventEncoder: Sendable {
     let id: String
@@ -18,8 +20,10 @@ public struct AnthropicEventEncoder: Sendable {
     private var nextIndex = 0
     private var calledTool = false
     private var finish: FinishReason?
+    private var stopSequence: String?
 
     private enum Block {
+        case thinking(index: Int)
         case text(index: Int)
         /// `call`: the OpenAI `tool_calls[].index`; `sentInput`: whether an `input_json_delta` went out.
         case tool(index: Int, call: Int, sentInput: Bool)
@@ -59,23 +63,29 @@ public struct AnthropicEventEncoder: Sendable {
     /// The events one chunk makes (none for a role-only or usage-only chunk).
     public mutating func frames(for chunk: ChatCompletionChunk, into out: inout [UInt8]) {
         for choice in chunk.choices where choice.index == 0 {
+            // A delta that ends the reasoning and begins the text carries both: the thinking goes first, in its own
+            // block, and the text's first piece opens the text block (LiteLLM #29518).
+            if let thought = choice.delta.reasoningContent, !thought.isEmpty { append(thought, thinking: true, into: &out) }
             let text = (choice.delta.content ?? "") + (choice.delta.refusal ?? "")
-            if !text.isEmpty { appendText(text, into: &out) }
+            if !text.isEmpty { append(text, thinking: false, into: &out) }
             for call in choice.delta.toolCalls ?? [] { appendToolCall(call, into: &out) }
-            if let reason = choice.finishReason { finish = reason }
+            if let reason = choice.finishReason {
+                finish = reason
+                stopSequence = choice.stopSequence
+            }
         }
     }
 
     /// Closes the open block, then `message_delta` (stop reason, cumulative usage) and `message_stop`.
     public mutating func end(usage: Usage, into out: inout [UInt8]) {
         closeBlock(into: &out)
-        let reason = AnthropicMessagesAnswer.stopReason(finish, calledTool: calledTool)
+        let (reason, sequence) = AnthropicMessagesAnswer.stop(finish, sequence: stopSequence, calledTool: calledTool)
         out += ServerSentEvent.namedFrame("message_delta") { w in
             w.object { w in
                 w.field("type", "message_delta")
                 w.field("delta") { w in
                     w.field("stop_reason", reason)
-                    w.field("stop_sequence", nil as String?)
+                    w.field("stop_sequence", sequence)
                 }
                 w.key("usage")
                 AnthropicMessagesAnswer.writeUsage(usage, to: &w)
@@ -97,21 +107,26 @@ public struct AnthropicEventEncoder: Sendable {
         }
     }
 
-    private mutating func appendText(_ text: String, into out: inout [UInt8]) {
+    /// A piece of text, or of reasoning (`thinking`): a delta of the open block when it is of the same kind, else of a
+    /// new block. Reasoning goes in `thinking` blocks with `thinking_delta`s only (LiteLLM #32357, #33224: never in a
+    /// text block), each closed by a `signature_delta` with the gateway's marker (`closeBlock`).
+    private mutating func append(_ piece: String, thinking: Bool, into out: inout [UInt8]) {
+        let kind = thinking ? "thinking" : "text"
         let index: Int
-        if case .text(let current)? = open {
-            index = current
-        } else {
+        switch open {
+        case .thinking(let current)? where thinking: index = current
+        case .text(let current)? where !thinking: index = current
+        default:
             closeBlock(into: &out)
             index = startBlock(into: &out) { w in
-                w.field("type", "text")
-                w.field("text", "")
+                w.field("type", kind)
+                w.field(kind, "")
             }
-            open = .text(index: index)
+            open = thinking ? .thinking(index: index) : .text(index: index)
         }
         delta(index, into: &out) { w in
-            w.field("type", "text_delta")
-            w.field("text", text)
+            w.field("type", kind + "_delta")
+            w.field(kind, piece)
         }
     }
 
@@ -167,6 +182,12 @@ public struct AnthropicEventEncoder: Sendable {
         switch open {
         case nil: return
         case .text(let i)?: index = i
+        case .thinking(let i)?:
+            index = i
+            delta(i, into: &out) { w in
+                w.field("type", "signature_delta")
+                w.field("signature", AnthropicMessagesAnswer.unsignedThinking)
+            }
         case .tool(let i, _, let sentInput)?:
             index = i
             // A call without arguments still gets its input, as `{}` (clients parse the concatenated deltas).

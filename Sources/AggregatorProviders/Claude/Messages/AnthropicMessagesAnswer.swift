@@ -2,14 +2,20 @@ import AggregatorCore
 import AggregatorWire
 
 /// An OpenAI-shaped answer (from OpenAI, Ollama or the stub) written as Anthropic's Messages answer (WIRE §2.3,
-/// the reverse of `ClaudeResponseTranslator`): a text block, then one `tool_use` block per call, `stop_reason`
-/// `tool_use` whenever a tool was called, and usage split as Anthropic splits it (cache reads and writes apart
-/// from `input_tokens`).
+/// the reverse of `ClaudeResponseTranslator`): a thinking block for the reasoning, if any, then a text block, then
+/// one `tool_use` block per call, `stop_reason` `tool_use` whenever a tool was called, and usage split as Anthropic
+/// splits it (cache reads and writes apart from `input_tokens`).
 public enum AnthropicMessagesAnswer {
     /// `msg_` and the request id's random part: one id per generation, the same in a stream's `message_start`.
     public static func messageID(requestID: String) -> String {
         "msg_" + (requestID.hasPrefix("req_") ? String(requestID.dropFirst(4)) : requestID)
     }
+
+    /// The `signature` of a thinking block the gateway made from another provider's reasoning (OpenAI-compatible
+    /// `reasoning_content`, Ollama's `thinking`). Anthropic signs its own thinking; this marker says the block is not
+    /// Anthropic's, so that it is never passed to Claude as if it were (Claude would refuse the conversation:
+    /// "Invalid `signature`", claude-code-hub #518). Not base64, so it cannot be mistaken for a real signature.
+    public static let unsignedThinking = "aggregator:unsigned-thinking"
 
     public static func encode(_ completion: ChatCompletion, id: String, usage: Usage) -> [UInt8] {
         let message = completion.choices.first?.message
@@ -22,6 +28,13 @@ public enum AnthropicMessagesAnswer {
             w.field("model", completion.model)
             w.key("content")
             w.array { w in
+                if let thinking = message?.reasoningContent, !thinking.isEmpty {
+                    w.object { w in
+                        w.field("type", "thinking")
+                        w.field("thinking", thinking)
+                        w.field("signature", unsignedThinking)
+                    }
+                }
                 let text = (message?.content ?? "") + (message?.refusal ?? "")
                 if !text.isEmpty {
                     w.object { w in
@@ -38,23 +51,26 @@ public enum AnthropicMessagesAnswer {
                     }
                 }
             }
-            w.field("stop_reason", stopReason(completion.choices.first?.finishReason, calledTool: !calls.isEmpty))
-            w.field("stop_sequence", nil as String?)
+            let choice = completion.choices.first
+            let (reason, sequence) = stop(choice?.finishReason, sequence: choice?.stopSequence, calledTool: !calls.isEmpty)
+            w.field("stop_reason", reason)
+            w.field("stop_sequence", sequence)
             w.key("usage")
             writeUsage(usage, to: &w)
         }
         return w.bytes
     }
 
-    /// `finish_reason` → `stop_reason`; a called tool is always `tool_use`, whatever the upstream said (an
-    /// `end_turn` there means Claude Code never runs the tool: Bifrost #4065).
-    static func stopReason(_ finish: FinishReason?, calledTool: Bool) -> String {
-        if calledTool { return "tool_use" }
+    /// `finish_reason` → `stop_reason` and `stop_sequence`; a called tool is always `tool_use`, whatever the upstream
+    /// said (an `end_turn` there means Claude Code never runs the tool: Bifrost #4065). `stop` is `stop_sequence`
+    /// only when the provider said which sequence matched (the stub does; OpenAI and Ollama do not, so `end_turn`).
+    static func stop(_ finish: FinishReason?, sequence: String?, calledTool: Bool) -> (reason: String, sequence: String?) {
+        if calledTool { return ("tool_use", nil) }
         switch finish {
-        case .length?: return "max_tokens"
-        case .toolCalls?: return "tool_use"
-        case .contentFilter?: return "refusal"
-        default: return "end_turn"
+        case .length?: return ("max_tokens", nil)
+        case .toolCalls?: return ("tool_use", nil)
+        case .contentFilter?: return ("refusal", nil)
+        default: return sequence.map { ("stop_sequence", $0) } ?? ("end_turn", nil)
         }
     }
 

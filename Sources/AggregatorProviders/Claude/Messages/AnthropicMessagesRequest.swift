@@ -11,6 +11,9 @@ public struct AnthropicMessagesRequest: Sendable {
     /// The OpenAI request the chat path would send for the same conversation (WIRE §2.7 read backwards).
     public let chat: ChatCompletionRequest
     let modelRange: Range<Int>
+    /// Thinking blocks of the history that the gateway made from another provider's reasoning: cut from the body a
+    /// Claude target gets (their marker is no signature Anthropic would accept, claude-code-hub #518).
+    let unsignedThinking: [Range<Int>]
 
     /// A body that is not a Messages request; the message says what is wrong, as Anthropic's API would.
     public struct Problem: Error, Sendable, Equatable {
@@ -39,18 +42,25 @@ public struct AnthropicMessagesRequest: Sendable {
         self.model = model
         self.stream = inbound.stream
         self.modelRange = range
+        self.unsignedThinking = inbound.unsignedThinking
         self.chat = Self.chatRequest(inbound)
     }
 
-    /// The body for a Claude target: the client's bytes with the `model` value replaced, every other byte kept.
+    /// The body for a Claude target: the client's bytes with the `model` value replaced and the thinking blocks the
+    /// gateway made cut out, every other byte kept (Anthropic's own signed thinking included).
     public func body(model upstreamModel: String) -> [UInt8] {
         var writer = JSONWriter(capacity: upstreamModel.utf8.count + 2)
         writer.string(upstreamModel)
+        let edits = ([(modelRange, writer.bytes)] + unsignedThinking.map { ($0, [UInt8]()) }).sorted { $0.0.lowerBound < $1.0.lowerBound }
         var rewritten = [UInt8]()
         rewritten.reserveCapacity(body.count + writer.bytes.count)
-        rewritten += body[..<modelRange.lowerBound]
-        rewritten += writer.bytes
-        rewritten += body[modelRange.upperBound...]
+        var from = 0
+        for (range, replacement) in edits {
+            rewritten += body[from..<range.lowerBound]
+            rewritten += replacement
+            from = range.upperBound
+        }
+        rewritten += body[from...]
         return rewritten
     }
 
@@ -84,6 +94,7 @@ extension AnthropicMessagesRequest {
         chat.topP = inbound.topP
         chat.stop = inbound.stopSequences.isEmpty ? nil : inbound.stopSequences
         chat.user = inbound.userID
+        chat.reasoningEffort = reasoningEffort(inbound.thinking, effort: inbound.effort)
         let tools = inbound.tools.map { Tool(name: $0.name, description: $0.description, parameters: $0.inputSchema) }
         if !tools.isEmpty { chat.tools = tools }
         if let choice = inbound.toolChoice {
@@ -97,6 +108,27 @@ extension AnthropicMessagesRequest {
             if choice.disableParallelToolUse == true, !tools.isEmpty { chat.parallelToolCalls = false }
         }
         return chat
+    }
+
+    /// Thinking asked for (`enabled` or `adaptive`) → `reasoning_effort` (Ollama: `think:true`); nothing without it,
+    /// or with `disabled`. The level: `output_config.effort` when given (`low`, `medium`, `high`; `max` is `high`,
+    /// OpenAI's highest common level); else an `enabled` block's `budget_tokens` read against LiteLLM's documented
+    /// budgets for the three levels (low 1024, medium 2048, high 4096): under 2048 `low`, under 4096 `medium`, else
+    /// `high`; else (`adaptive`, the model choosing its depth) `medium`, OpenAI's own default.
+    static func reasoningEffort(_ thinking: ClaudeWire.Inbound.Thinking?, effort: String?) -> String? {
+        let budget: Int?
+        switch thinking {
+        case nil, .disabled?: return nil
+        case .enabled(let tokens)?: budget = tokens
+        case .adaptive?: budget = nil
+        }
+        switch effort {
+        case "low"?, "medium"?, "high"?: return effort
+        case "max"?: return "high"
+        default: break
+        }
+        guard let budget else { return "medium" }
+        return budget < 2048 ? "low" : budget < 4096 ? "medium" : "high"
     }
 
     static func userMessages(_ blocks: [ClaudeWire.Block]) -> [ChatMessage] {

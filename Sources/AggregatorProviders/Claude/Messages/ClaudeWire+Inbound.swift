@@ -3,7 +3,8 @@ import AggregatorWire
 extension ClaudeWire {
     /// A client's `POST /v1/messages` (or `/v1/messages/count_tokens`) body as the gateway reads it (SPEC §15):
     /// the parts it can carry to an OpenAI-shaped provider, in the outbound direction's own types, plus where the
-    /// `model` value sits in the text so that a Claude pass-through rewrites it and nothing else.
+    /// `model` value and the thinking blocks the gateway made sit in the text, so that a Claude pass-through rewrites
+    /// the one, cuts the others and keeps every other byte.
     ///
     /// Blocks with no counterpart elsewhere (thinking, documents that are not plain text, server tools, …) and
     /// unknown fields are left out, never refused (Claude Code sends beta fields freely).
@@ -21,6 +22,21 @@ extension ClaudeWire {
         var stopSequences: [String] = []
         var stream = false
         var userID: String?
+        var thinking: Thinking?
+        /// `output_config.effort`.
+        var effort: String?
+        /// The bytes of the thinking blocks in the history that the gateway made (`AnthropicMessagesAnswer
+        /// .unsignedThinking`), each with a comma that separates it from a neighbour: what a Claude pass-through cuts.
+        var unsignedThinking: [Range<Int>] = []
+    }
+}
+
+extension ClaudeWire.Inbound {
+    /// `thinking`: `{type:"enabled", budget_tokens}`, `{type:"adaptive"}` or `{type:"disabled"}` (WIRE §2.2).
+    enum Thinking: Sendable, Equatable {
+        case enabled(budgetTokens: Int?)
+        case adaptive
+        case disabled
     }
 }
 
@@ -35,13 +51,20 @@ extension ClaudeWire.Inbound: JSONReadable {
                 modelRange = start..<r.position
             case "max_tokens": maxTokens = try r.readOptionalInt()
             case "system": system = try Self.readSystem(&r)
-            case "messages": messages = try r.readArray(of: ClaudeWire.Message.self)
+            case "messages":
+                try r.readArray { r in messages.append(try ClaudeWire.Message.read(&r, unsignedThinking: &unsignedThinking)) }
             case "tools": tools = try Self.readTools(&r)
             case "tool_choice": toolChoice = try r.readOptional(ClaudeWire.ToolChoice.self)
             case "temperature": temperature = try Self.readNumber(&r, "temperature")
             case "top_p": topP = try Self.readNumber(&r, "top_p")
             case "stop_sequences": stopSequences = try r.readNull() ? [] : Self.readStrings(&r)
             case "stream": stream = try r.readNull() ? false : r.readBool()
+            case "thinking": thinking = try Self.readThinking(&r)
+            case "output_config":
+                if try r.readNull() { break }
+                try r.readObject { r, key in
+                    if key == "effort" { effort = try r.readOptionalString() } else { try r.skipValue() }
+                }
             case "metadata":
                 if try r.readNull() { break }
                 try r.readObject { r, key in
@@ -49,6 +72,25 @@ extension ClaudeWire.Inbound: JSONReadable {
                 }
             default: try r.skipValue()
             }
+        }
+    }
+
+    /// `thinking`; a type this reader does not know is left out, like any unknown field.
+    static func readThinking(_ r: inout JSONReader) throws -> Thinking? {
+        if try r.readNull() { return nil }
+        var type: String?, budget: Int?
+        try r.readObject { r, key in
+            switch key {
+            case "type": type = try r.readOptionalString()
+            case "budget_tokens": budget = try r.readOptionalInt()
+            default: try r.skipValue()
+            }
+        }
+        switch type {
+        case "enabled"?: return .enabled(budgetTokens: budget)
+        case "adaptive"?: return .adaptive
+        case "disabled"?: return .disabled
+        default: return nil
         }
     }
 
@@ -98,8 +140,9 @@ extension ClaudeWire.Inbound: JSONReadable {
     }
 }
 
-extension ClaudeWire.Message: JSONReadable {
-    init(reading r: inout JSONReader) throws {
+extension ClaudeWire.Message {
+    /// One message of the conversation; the byte ranges of thinking blocks the gateway made go in `unsignedThinking`.
+    static func read(_ r: inout JSONReader, unsignedThinking: inout [Range<Int>]) throws -> ClaudeWire.Message {
         var role: ClaudeWire.Role?
         var content: [ClaudeWire.Block] = []
         try r.readObject { r, key in
@@ -110,31 +153,66 @@ extension ClaudeWire.Message: JSONReadable {
                     throw JSONReader.Error("messages: role must be 'user' or 'assistant', not '\(raw)'")
                 }
                 role = known
-            case "content": content = try ClaudeWire.Block.readContent(&r)
+            case "content": content = try ClaudeWire.Block.readContent(&r, unsignedThinking: &unsignedThinking)
             default: try r.skipValue()
             }
         }
         guard let role else { throw JSONReader.Error("messages: every message needs a role") }
-        self.init(role: role, content: content)
+        return ClaudeWire.Message(role: role, content: content)
     }
 }
 
 extension ClaudeWire.Block {
-    /// A message's or tool result's `content`: a string (one text block) or blocks.
+    /// A tool result's `content`: a string (one text block) or blocks.
     static func readContent(_ r: inout JSONReader) throws -> [ClaudeWire.Block] {
+        var unsigned: [Range<Int>] = []
+        return try readContent(&r, unsignedThinking: &unsigned)
+    }
+
+    /// A message's `content`: a string (one text block) or blocks. A thinking block the gateway made (its marker
+    /// signature) is added to `unsignedThinking` with the comma before it, or, when no block before it stays, the
+    /// comma after it, so that the array is still JSON once they are cut out.
+    static func readContent(_ r: inout JSONReader, unsignedThinking: inout [Range<Int>]) throws -> [ClaudeWire.Block] {
         if try r.readNull() { return [] }
         if !r.nextIsObject, let text = try? r.readString() { return text.isEmpty ? [] : [.text(text)] }
         var blocks: [ClaudeWire.Block] = []
+        var previousEnd: Int?
+        var keptOne = false
+        // The start of a leading unsigned block, cut up to where the next element starts.
+        var leading: Int?
         try r.readArray { r in
-            if let block = try read(&r) { blocks.append(block) }
+            let start = r.position
+            var unsigned = false
+            let block = try read(&r, unsigned: &unsigned)
+            let end = r.position
+            if let cut = leading {
+                unsignedThinking.append(cut..<start)
+                leading = nil
+            }
+            if !unsigned {
+                keptOne = true
+                if let block { blocks.append(block) }
+            } else if keptOne, let previousEnd {
+                unsignedThinking.append(previousEnd..<end)
+            } else {
+                leading = start
+            }
+            previousEnd = end
         }
+        if let cut = leading, let previousEnd { unsignedThinking.append(cut..<previousEnd) }
         return blocks
     }
 
     /// One block, or nil for a kind other providers cannot take (thinking, redacted thinking, server tool
     /// results, documents that are not plain text).
     static func read(_ r: inout JSONReader) throws -> ClaudeWire.Block? {
-        var type: String?, text: String?, id: String?, name: String?, input: JSONValue?
+        var unsigned = false
+        return try read(&r, unsigned: &unsigned)
+    }
+
+    /// One block; `unsigned` says whether it is a thinking block the gateway made.
+    static func read(_ r: inout JSONReader, unsigned: inout Bool) throws -> ClaudeWire.Block? {
+        var type: String?, text: String?, id: String?, name: String?, input: JSONValue?, signature: String?
         var toolUseID: String?, content: [ClaudeWire.Block] = [], isError = false, source: JSONValue?
         try r.readObject { r, key in
             switch key {
@@ -147,9 +225,11 @@ extension ClaudeWire.Block {
             case "content": content = try readContent(&r)
             case "is_error": isError = try r.readNull() ? false : r.readBool()
             case "source": source = try r.readValue()
+            case "signature": signature = try r.readOptionalString()
             default: try r.skipValue()
             }
         }
+        unsigned = type == "thinking" && signature == AnthropicMessagesAnswer.unsignedThinking
         switch type {
         case "text"?:
             return .text(text ?? "")
