@@ -781,13 +781,16 @@ def test_thinking_and_effort_become_reasoning_effort_and_think(gateway, client, 
         extra["thinking"] = thinking
     if effort:
         extra["output_config"] = {"effort": effort}
-    for model in ("openai/gpt-4o-mini", TRANSLATED["ollama"]):
+    for model in ("openai/o4-mini", "openai/gpt-4o-mini", TRANSLATED["ollama"]):
         mark = fake.mark()
         client.messages.create(model=model, max_tokens=32000, messages=[{"role": "user", "content": "Think about it"}],
                                extra_body=extra)
         sent = fake.since(mark)[0]["body"]
-        if model.startswith("openai/"):
+        if model == "openai/o4-mini":
             assert sent.get("reasoning_effort") == want
+        elif model.startswith("openai/"):
+            # A model without reasoning answers 400 to `reasoning_effort`: the derived one is left out.
+            assert "reasoning_effort" not in sent
         else:
             assert sent.get("think") == (True if want else None)
         assert "thinking" not in sent and "output_config" not in sent
@@ -865,10 +868,14 @@ def test_system_blocks_reach_other_providers_in_order_and_beta_fields_are_droppe
                                      {"type": "text", "text": "What is in this picture?"}]},
     ]
     assert body["user"] == "user_abc_session_1" and body["max_tokens"] == 32000
-    # Adaptive thinking at `output_config.effort` "high" is OpenAI's `reasoning_effort` "high".
-    assert body["reasoning_effort"] == "high"
+    # Claude Code asks for adaptive thinking on every request: gpt-4o-mini would answer 400 to `reasoning_effort`,
+    # so it gets none; a reasoning model gets `output_config.effort`'s "high".
+    assert "reasoning_effort" not in body
     for dropped in ("thinking", "context_management", "output_config", "metadata", "system", "cache_control"):
         assert dropped not in body
+    mark = fake.mark()
+    assert post(gateway, "/v1/messages", claude_code_body("openai/o4-mini")).status_code == 200
+    assert fake.since(mark)[0]["body"]["reasoning_effort"] == "high"
 
 
 def test_beta_messages_create_with_betas(gateway, fake):

@@ -52,7 +52,7 @@ public struct OpenAIProvider: Provider {
     /// The request for a streamed answer: always with `stream_options.include_usage`, so the gateway can meter
     /// every stream; it drops the usage chunk for clients that did not ask for it.
     static func streamingBody(_ chat: ChatCompletionRequest) -> ChatCompletionRequest {
-        var chat = chat
+        var chat = fitted(chat)
         chat.stream = true
         chat.streamOptions = StreamOptions(includeUsage: true)
         return chat
@@ -61,10 +61,27 @@ public struct OpenAIProvider: Provider {
     /// The request for a whole answer: never `stream:true`, and no `stream_options`, which OpenAI rejects
     /// without `stream` (WIRE §5.15).
     static func plainBody(_ chat: ChatCompletionRequest) -> ChatCompletionRequest {
-        var chat = chat
+        var chat = fitted(chat)
         if chat.stream != nil { chat.stream = false }
         chat.streamOptions = nil
         return chat
+    }
+
+    /// A `reasoning_effort` the gateway derived (from the Messages API's `thinking`, which Claude Code sends on every
+    /// request) goes only to models that take it: OpenAI's other models answer 400 to it. One the client sent goes
+    /// through as it came.
+    static func fitted(_ chat: ChatCompletionRequest) -> ChatCompletionRequest {
+        guard chat.reasoningEffortIsTranslated, !takesReasoningEffort(chat.model) else { return chat }
+        var chat = chat
+        chat.reasoningEffort = nil
+        return chat
+    }
+
+    /// OpenAI's reasoning models: the o-series, GPT-5 (not its `-chat` variants) and gpt-oss.
+    static func takesReasoningEffort(_ model: String) -> Bool {
+        let name = model.split(separator: "/").last.map { $0.lowercased() } ?? ""
+        if name.hasPrefix("gpt-5") { return !name.contains("-chat") }
+        return ["o1", "o3", "o4", "gpt-oss"].contains { name == $0 || name.hasPrefix($0 + "-") }
     }
 
     private func chatRequest(_ chat: ChatCompletionRequest) -> HTTPClientRequest {

@@ -155,6 +155,9 @@ public struct ChatCompletionRequest: Sendable, Hashable {
     public var presencePenalty: Double?
     public var logitBias: JSONValue?
     public var extra: JSONObject
+    /// Set when `reasoning_effort` was not asked for by the client but derived from another API's thinking setting
+    /// (the Messages API): a provider then leaves it out for a model that would refuse it. Never on the wire.
+    public var reasoningEffortIsTranslated = false
 
     public init(model: String, messages: [ChatMessage], stream: Bool? = nil) {
         self.model = model

@@ -95,6 +95,7 @@ extension AnthropicMessagesRequest {
         chat.stop = inbound.stopSequences.isEmpty ? nil : inbound.stopSequences
         chat.user = inbound.userID
         chat.reasoningEffort = reasoningEffort(inbound.thinking, effort: inbound.effort)
+        chat.reasoningEffortIsTranslated = chat.reasoningEffort != nil
         let tools = inbound.tools.map { Tool(name: $0.name, description: $0.description, parameters: $0.inputSchema) }
         if !tools.isEmpty { chat.tools = tools }
         if let choice = inbound.toolChoice {
