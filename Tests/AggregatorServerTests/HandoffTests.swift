@@ -30,6 +30,32 @@ import Testing
         }
     }
 
+    @Test func anOfferReachesOnlyAWaitingConsumerAndIsDroppedOtherwise() async {
+        let handoff = Handoff<Int>()
+        handoff.offer(1)  // nobody waits: dropped, nothing held
+        async let next = handoff.next()
+        // Offer until the consumer is waiting (each offer before that is dropped, as a tick would be).
+        let offered = Task {
+            var value = 100
+            while !Task.isCancelled {
+                value += 1
+                handoff.offer(value)
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let got = await next
+        offered.cancel()
+        await offered.value
+        #expect(got.map { $0 > 100 } == true, "\(String(describing: got))")
+        // A sender's value still comes through whole after the offers, and nothing offered was kept for later.
+        async let sent: Void = handoff.send(7)
+        #expect(await handoff.next() == 7)
+        await sent
+        handoff.finish()
+        handoff.offer(9)
+        #expect(await handoff.next() == nil)
+    }
+
     @Test func finishReleasesWaitingSendersAndEndsTheConsumer() async {
         let handoff = Handoff<Int>()
         await withTaskGroup(of: Void.self) { group in

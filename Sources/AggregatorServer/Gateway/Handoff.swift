@@ -40,6 +40,16 @@ final class Handoff<Value: Sendable>: Sendable {
         }
     }
 
+    /// Hands `value` to the consumer only if it is waiting for one now; otherwise drops it. For values that matter
+    /// only to an idle consumer (a ping timer's ticks), from code that cannot wait (a timer's callback).
+    func offer(_ value: Value) {
+        let receiver = state.withLock { state -> CheckedContinuation<Value?, Never>? in
+            defer { state.receiver = nil }
+            return state.finished ? nil : state.receiver
+        }
+        receiver?.resume(returning: value)
+    }
+
     /// The next value sent, waiting for one; nil once the handoff finished. A consumer cancelled while it waits
     /// finishes the handoff.
     func next() async -> Value? {

@@ -5,6 +5,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 
 /// Streams a `/v1/messages` answer and meters it once it ends — fully, cut by the upstream, or abandoned by the
 /// client (whose departure cancels the upstream request), like `StreamResponder` does for the chat path.
@@ -41,9 +43,17 @@ struct MessagesStreamResponder: Sendable {
                 clientGone = true
             }
             if !clientGone {
-                // The upstream reader and the ping timer hand their events to this writer one at a time (`Handoff`
-                // holds none of its own): the upstream is read no faster than the client takes the frames.
+                // The upstream reader hands its batches to this writer one at a time (`Handoff` holds none of its
+                // own): the upstream is read no faster than the client takes the frames. The ping timer is one of
+                // the event loop's, offering a tick whenever the writer waits (it matters only then), and cancelled
+                // at the end: a `Task.sleep` here stayed allocated until its deadline after the stream ended, so
+                // thousands of short streams a second held megabytes of timers.
                 let events = Handoff<StreamEvent>()
+                let half = TimeAmount(pingInterval / 2)
+                let ticker = MultiThreadedEventLoopGroup.singleton.any().scheduleRepeatedTask(initialDelay: half, delay: half) { _ in
+                    events.offer(.tick)
+                }
+                defer { ticker.cancel() }
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
                         var batches = chunks.makeBatchIterator()
@@ -53,9 +63,6 @@ struct MessagesStreamResponder: Sendable {
                         } catch {
                             await events.send(.failed(error))
                         }
-                    }
-                    group.addTask {
-                        while (try? await Task.sleep(for: pingInterval / 2)) != nil { await events.send(.tick) }
                     }
                     loop: while let event = await events.next() {
                         var frames: [UInt8] = []
