@@ -42,6 +42,35 @@ import Testing
         #expect(String(decoding: request.body(model: "x"), as: UTF8.self) == body(kept, model: "x"))
     }
 
+    /// A turn whose blocks are all thinking the gateway made would be left with an empty `content`, which Claude
+    /// refuses: the whole message goes, with one separating comma (Anthropic joins the turns around it).
+    @Test(arguments: [
+        (#"[Q, M(OURS), Q]"#, #"[Q, Q]"#),
+        (#"[Q,M(OURS)]"#, #"[Q]"#),
+        (#"[M(OURS) , Q]"#, #"[Q]"#),
+        (#"[Q, M(OURS, OURS), M(OURS), Q]"#, #"[Q, Q]"#),
+        (#"[Q, M(OURS, TXT), Q]"#, #"[Q, M(TXT), Q]"#),
+        (#"[Q, M(), Q]"#, #"[Q, M(), Q]"#),
+        (#"[Q, M(SIGNED), Q]"#, #"[Q, M(SIGNED), Q]"#),
+    ])
+    func aTurnOfOnlyOurThinkingIsCutWhole(messages: String, kept: String) throws {
+        func body(_ messages: String, model: String) -> String {
+            // Q a user turn, M(…) an assistant turn: expanded before the blocks, whose JSON holds those letters.
+            let filled = messages
+                .replacingOccurrences(of: "Q", with: #"{"role":"user","content":"hi"}"#)
+                .replacingOccurrences(of: "M(", with: #"{"role":"assistant","content":["#)
+                .replacingOccurrences(of: ")", with: "]}")
+                .replacingOccurrences(of: "OURS", with: #"{"type":"thinking","thinking":"x","signature":"aggregator:unsigned-thinking"}"#)
+                .replacingOccurrences(of: "SIGNED", with: #"{"type":"thinking","thinking":"y","signature":"EqQBCgIYAhIM"}"#)
+                .replacingOccurrences(of: "TXT", with: #"{"type":"text","text":"4"}"#)
+            return #"{"model":"\#(model)","max_tokens":9,"messages":\#(filled)}"#
+        }
+        let request = try Self.read(body(messages, model: "claude/x"))
+        let sent = String(decoding: request.body(model: "x"), as: UTF8.self)
+        #expect(sent == body(kept, model: "x"))
+        #expect((try? JSONReader.validate(Array(sent.utf8))) != nil, "\(sent)")
+    }
+
     @Test func conversationBecomesTheChatPathsRequest() throws {
         let request = try Self.read(
             """

@@ -51,8 +51,7 @@ extension ClaudeWire.Inbound: JSONReadable {
                 modelRange = start..<r.position
             case "max_tokens": maxTokens = try r.readOptionalInt()
             case "system": system = try Self.readSystem(&r)
-            case "messages":
-                try r.readArray { r in messages.append(try ClaudeWire.Message.read(&r, unsignedThinking: &unsignedThinking)) }
+            case "messages": try readMessages(&r)
             case "tools": tools = try Self.readTools(&r)
             case "tool_choice": toolChoice = try r.readOptional(ClaudeWire.ToolChoice.self)
             case "temperature": temperature = try Self.readNumber(&r, "temperature")
@@ -140,9 +139,40 @@ extension ClaudeWire.Inbound: JSONReadable {
     }
 }
 
+extension ClaudeWire.Inbound {
+    /// `messages`. A message whose blocks are all thinking the gateway made is cut whole from the Claude body (with
+    /// the comma that separates it, as `Block.readContent` cuts a block): left with an empty `content` it would be a
+    /// 400 (Anthropic joins the turns on either side). It stays in `messages`, where other providers skip it.
+    mutating func readMessages(_ r: inout JSONReader) throws {
+        var previousEnd: Int?
+        var keptOne = false
+        var leading: Int?
+        try r.readArray { r in
+            let start = r.position
+            if let cut = leading {
+                unsignedThinking.append(cut..<start)
+                leading = nil
+            }
+            let before = unsignedThinking.count
+            var onlyOurs = false
+            messages.append(try ClaudeWire.Message.read(&r, unsignedThinking: &unsignedThinking, onlyGatewayThinking: &onlyOurs))
+            let end = r.position
+            if !onlyOurs {
+                keptOne = true
+            } else {
+                unsignedThinking.removeSubrange(before...)
+                if keptOne, let previousEnd { unsignedThinking.append(previousEnd..<end) } else { leading = start }
+            }
+            previousEnd = end
+        }
+        if let cut = leading, let previousEnd { unsignedThinking.append(cut..<previousEnd) }
+    }
+}
+
 extension ClaudeWire.Message {
     /// One message of the conversation; the byte ranges of thinking blocks the gateway made go in `unsignedThinking`.
-    static func read(_ r: inout JSONReader, unsignedThinking: inout [Range<Int>]) throws -> ClaudeWire.Message {
+    /// `onlyGatewayThinking` says whether its content was blocks, every one a thinking block the gateway made.
+    static func read(_ r: inout JSONReader, unsignedThinking: inout [Range<Int>], onlyGatewayThinking: inout Bool) throws -> ClaudeWire.Message {
         var role: ClaudeWire.Role?
         var content: [ClaudeWire.Block] = []
         try r.readObject { r, key in
@@ -153,7 +183,11 @@ extension ClaudeWire.Message {
                     throw JSONReader.Error("messages: role must be 'user' or 'assistant', not '\(raw)'")
                 }
                 role = known
-            case "content": content = try ClaudeWire.Block.readContent(&r, unsignedThinking: &unsignedThinking)
+            case "content":
+                let before = unsignedThinking.count
+                var keptAny = false
+                content = try ClaudeWire.Block.readContent(&r, unsignedThinking: &unsignedThinking, keptAny: &keptAny)
+                onlyGatewayThinking = !keptAny && unsignedThinking.count > before
             default: try r.skipValue()
             }
         }
@@ -166,13 +200,16 @@ extension ClaudeWire.Block {
     /// A tool result's `content`: a string (one text block) or blocks.
     static func readContent(_ r: inout JSONReader) throws -> [ClaudeWire.Block] {
         var unsigned: [Range<Int>] = []
-        return try readContent(&r, unsignedThinking: &unsigned)
+        var keptAny = false
+        return try readContent(&r, unsignedThinking: &unsigned, keptAny: &keptAny)
     }
 
     /// A message's `content`: a string (one text block) or blocks. A thinking block the gateway made (its marker
     /// signature) is added to `unsignedThinking` with the comma before it, or, when no block before it stays, the
     /// comma after it, so that the array is still JSON once they are cut out.
-    static func readContent(_ r: inout JSONReader, unsignedThinking: inout [Range<Int>]) throws -> [ClaudeWire.Block] {
+    /// `keptAny` says whether any element is not one of those.
+    static func readContent(_ r: inout JSONReader, unsignedThinking: inout [Range<Int>], keptAny: inout Bool) throws -> [ClaudeWire.Block] {
+        keptAny = true
         if try r.readNull() { return [] }
         if !r.nextIsObject, let text = try? r.readString() { return text.isEmpty ? [] : [.text(text)] }
         var blocks: [ClaudeWire.Block] = []
@@ -200,6 +237,7 @@ extension ClaudeWire.Block {
             previousEnd = end
         }
         if let cut = leading, let previousEnd { unsignedThinking.append(cut..<previousEnd) }
+        keptAny = keptOne
         return blocks
     }
 
