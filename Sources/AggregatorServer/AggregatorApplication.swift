@@ -168,7 +168,7 @@ extension AggregatorApplication {
         // Every stored generation tells subscribers about its job and its usage.
         recorder.onRecorded { generations in
             for generation in generations {
-                if generation.isNewJob { bus.publish(.jobUpdated(generation.job)) }
+                bus.publish(.jobUpdated(generation.job))
                 if let usage = generation.usage { bus.publish(.usageRecorded(usage)) }
             }
             metrics?.usageRowsWritten(generations.count { $0.usage != nil })

@@ -114,12 +114,9 @@ extension UsageRecord {
 public struct Generation: Sendable, Hashable {
     public var job: Job
     public var usage: UsageRecord?
-    /// False for an async job, whose row exists already and whose changes the job service publishes.
-    public var isNewJob: Bool
 
-    public init(job: Job, usage: UsageRecord?, isNewJob: Bool = true) {
+    public init(job: Job, usage: UsageRecord?) {
         self.job = job
         self.usage = usage
-        self.isNewJob = isNewJob
     }
 }

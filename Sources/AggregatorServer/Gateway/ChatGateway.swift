@@ -99,11 +99,10 @@ public struct ChatGateway: Sendable {
     @discardableResult
     func record(
         tenantID: UUID, target: ResolvedTarget, request: ChatCompletionRequest, output: String?, error: String?, usage: Usage?,
-        started: Date, jobID: UUID = RandomPool.uuid(), isNewJob: Bool = true
+        started: Date, jobID: UUID = RandomPool.uuid()
     ) -> Generation {
-        var generation = measure(
+        let generation = measure(
             tenantID: tenantID, target: target, request: request, output: output, error: error, usage: usage, started: started, jobID: jobID)
-        generation.isNewJob = isNewJob
         recorder.record(generation)
         return generation
     }
