@@ -129,19 +129,25 @@ want messages && for mode in plain stream; do
   done
 done
 
-# Metrics on and off: the same request through the two gateways, alternating, three rounds each.
-want metrics && printf '\n%-12s %5s %10s %10s %10s\n' metrics conns "req/s on" "req/s off" "on/off"
-want metrics && for conns in 1 16; do
-  on_total=0; off_total=0
+# alternate LABEL BODY CONNS KEY_A PORT_A KEY_B PORT_B: the same request as A and as B, alternating, three rounds each;
+# one row with both mean rates and B / A.
+alternate() {
+  local label=$1 body=$2 conns=$3 a_total=0 b_total=0 a_rps b_rps
   for _ in 1 2 3; do
-    read -r on_rps _ _ _ <<<"$(run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body_plain" "$conns")"
-    read -r off_rps _ _ _ <<<"$(BENCH_KEY=$off_key run "http://127.0.0.1:$OFF_PORT/v1/chat/completions" "$body_plain" "$conns")"
-    on_total=$(awk -v a="$on_total" -v b="$on_rps" 'BEGIN { print a + b }')
-    off_total=$(awk -v a="$off_total" -v b="$off_rps" 'BEGIN { print a + b }')
+    read -r a_rps _ _ _ <<<"$(BENCH_KEY=$4 run "http://127.0.0.1:$5/v1/chat/completions" "$body" "$conns")"
+    read -r b_rps _ _ _ <<<"$(BENCH_KEY=$6 run "http://127.0.0.1:$7/v1/chat/completions" "$body" "$conns")"
+    a_total=$(awk -v a="$a_total" -v b="$a_rps" 'BEGIN { print a + b }')
+    b_total=$(awk -v a="$b_total" -v b="$b_rps" 'BEGIN { print a + b }')
   done
-  printf '%-12s %5s %10.0f %10.0f %9.1f%%\n' plain "$conns" "$(awk -v t="$on_total" 'BEGIN { print t / 3 }')" \
-    "$(awk -v t="$off_total" 'BEGIN { print t / 3 }')" "$(awk -v a="$on_total" -v b="$off_total" 'BEGIN { print a / b * 100 }')"
-done
+  printf '%-12s %5s %10.0f %10.0f %9.1f%%\n' "$label" "$conns" "$(awk -v t="$a_total" 'BEGIN { print t / 3 }')" \
+    "$(awk -v t="$b_total" 'BEGIN { print t / 3 }')" "$(awk -v a="$b_total" -v b="$a_total" 'BEGIN { print a / b * 100 }')"
+}
+
+# Metrics off and on: the same request through the gateway with metrics off and through the one with them on.
+if want metrics; then
+  printf '\n%-12s %5s %10s %10s %10s\n' metrics conns "req/s off" "req/s on" "on/off"
+  for conns in 1 16; do alternate plain "$body_plain" "$conns" "$off_key" "$OFF_PORT" "$key" "$GW_PORT"; done
+fi
 
 # Limits (SPEC §16): the same gateway, a tenant without limits (the default key) and one with an RPM, a TPM and both
 # budgets set high enough never to refuse, so each request reserves and settles; alternating, three rounds each.
@@ -155,17 +161,7 @@ if want limits; then
   printf '\n%-12s %5s %10s %10s %10s\n' limits conns "req/s off" "req/s on" "on/off"
   for mode in plain stream; do
     body=$body_plain; [ "$mode" = stream ] && body=$body_stream
-    for conns in 1 16; do
-      off_total=0; on_total=0
-      for _ in 1 2 3; do
-        read -r off_rps _ _ _ <<<"$(run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body" "$conns")"
-        read -r on_rps _ _ _ <<<"$(BENCH_KEY=$limited_key run "http://127.0.0.1:$GW_PORT/v1/chat/completions" "$body" "$conns")"
-        off_total=$(awk -v a="$off_total" -v b="$off_rps" 'BEGIN { print a + b }')
-        on_total=$(awk -v a="$on_total" -v b="$on_rps" 'BEGIN { print a + b }')
-      done
-      printf '%-12s %5s %10.0f %10.0f %9.1f%%\n' "$mode" "$conns" "$(awk -v t="$off_total" 'BEGIN { print t / 3 }')" \
-        "$(awk -v t="$on_total" 'BEGIN { print t / 3 }')" "$(awk -v a="$on_total" -v b="$off_total" 'BEGIN { print a / b * 100 }')"
-    done
+    for conns in 1 16; do alternate "$mode" "$body" "$conns" "$key" "$GW_PORT" "$limited_key" "$GW_PORT"; done
   done
   counters=$(admin "{\"query\":\"query { limitStatus(tenantId: \\\"$limited_id\\\") { requestsThisMinute spentToday } }\"}")
   echo "the limited tenant's counters after the run: $counters"

@@ -86,7 +86,8 @@ import Testing
             }
         }
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
-        configuration.subscriberPingInterval = .milliseconds(200)
+        // Long enough that a machine busy with the whole suite still reads the SUBSCRIBE confirmation within it.
+        configuration.subscriberPingInterval = .seconds(1)
         try await withClient(configuration) { client in
             try await client.subscribe(channels: ["agg:config"]) { subscription in
                 var events = subscription.makeAsyncIterator()

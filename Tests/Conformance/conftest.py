@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -86,6 +87,16 @@ class Gateway:
         code = self.proc.wait(timeout=60)
         self.proc.stdout.close()
         return code
+
+
+def rows(gateway, table, where="1 = 1", params=()):
+    """The rows of an embedded gateway's SQLite `table` matching `where`, oldest first, as dicts."""
+    con = sqlite3.connect(gateway.db)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", params).fetchall()]
+    finally:
+        con.close()
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ only `model` rewritten), and the metering left in the SQLite file against the us
 decimal costs. Each known bug of notes/inbound-apis.md §1.4 has a test named `test_regression_…` after it."""
 import json
 import math
-import sqlite3
 import time
 import urllib.request
 from decimal import Decimal
@@ -16,7 +15,7 @@ import openai
 import httpx2 as httpx  # the HTTP client the anthropic SDK itself uses
 import pytest
 
-from conftest import fake_provider_env, running_gateway
+from conftest import fake_provider_env, rows, running_gateway
 from fake_upstream import RETRY_AFTER, ndjson_lines, read_fixture, sse_events
 
 ADMIN_KEY = "messages-admin-key"
@@ -53,15 +52,6 @@ def client(gateway):
 
 def root(gateway):
     return f"http://127.0.0.1:{gateway.port}"
-
-
-def rows(gateway, table, where="1 = 1", params=()):
-    con = sqlite3.connect(gateway.db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", params).fetchall()]
-    finally:
-        con.close()
 
 
 def count(gateway, table):

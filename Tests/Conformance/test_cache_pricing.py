@@ -7,7 +7,6 @@ prices; the `usage` the client gets stays OpenAI's (`prompt_tokens` counts cache
 cache reads)."""
 import json
 import math
-import sqlite3
 import time
 import urllib.request
 from decimal import Decimal
@@ -16,7 +15,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from conftest import fake_provider_env, running_gateway
+from conftest import fake_provider_env, rows, running_gateway
 from fake_upstream import read_fixture, sse_events
 
 ADMIN_KEY = "cache-pricing-admin-key"
@@ -96,15 +95,6 @@ def gateway(fake):
 @pytest.fixture(scope="module")
 def client(gateway):
     return OpenAI(base_url=gateway.base_url, api_key=gateway.key, max_retries=0, timeout=30)
-
-
-def rows(gateway, table, where="1 = 1", params=()):
-    con = sqlite3.connect(gateway.db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", params).fetchall()]
-    finally:
-        con.close()
 
 
 def next_usage_row(gateway, seen):
