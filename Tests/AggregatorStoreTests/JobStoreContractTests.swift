@@ -175,6 +175,8 @@ struct JobStoreContractTests {
             }
             for job in made { try await jobs.insertJob(job) }
             #expect(try await jobs.dispatchDueJobs(redispatchAfter: .seconds(30), limit: 10) == [], "just created: the queue has them")
+            // Dispatched "before now": a millisecond at least (SQLite keeps milliseconds; a fast machine can do both in one).
+            try await Task.sleep(for: .milliseconds(5))
             #expect(try await jobs.dispatchDueJobs(redispatchAfter: .zero, limit: 3) == made.prefix(3).map(\.id))
             #expect(try await jobs.dispatchDueJobs(redispatchAfter: .seconds(30), limit: 10) == [])
 
